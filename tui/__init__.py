@@ -1,0 +1,3 @@
+"""pipeline-tui: a terminal cockpit for dbt pipelines."""
+
+__version__ = "0.1.0"
