@@ -1,0 +1,140 @@
+"""Every screen on a real parsed project with fixed history (no dbt worker): what each one shows."""
+
+from __future__ import annotations
+
+import statistics
+
+from tui_helpers import fixed_history, plain, statics_text
+from rich.text import Text
+from textual.widgets import DataTable, Input
+
+from tui.screens.detail import DetailScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.gantt import Gantt
+from tui.widgets.header import CockpitHeader
+from tui.widgets.run_table import GROUP_PREFIX, RunTable
+
+SIZE = (100, 30)
+
+
+def cell(table: DataTable, row: str, column: str) -> str:
+    value = table.get_cell(row, column)
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_app, tiny_manifest):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = tiny_app.screen.query_one(RunTable)
+        keys = [row.key.value for row in table.ordered_rows]
+        groups = [k.removeprefix(GROUP_PREFIX) for k in keys if k.startswith(GROUP_PREFIX)]
+        assert groups == ["staging", "intermediate", "marts", "tests"]
+        node_keys = [k for k in keys if not k.startswith(GROUP_PREFIX)]
+        assert set(node_keys) == set(tiny_manifest.nodes)
+        assert node_keys.index("model.tiny.fct_claims") > node_keys.index("model.tiny.int_claims_enriched")
+        assert node_keys.index("model.tiny.int_claims_enriched") > node_keys.index("model.tiny.stg_claims")
+
+
+async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = tiny_app.screen.query_one(RunTable)
+        slow = "model.tiny.fct_claims"
+        assert cell(table, slow, "status") == "✓ ok"
+        assert cell(table, slow, "change").startswith("×3")  # fixed history slows it 3x in the last run
+        assert "bold white on red" in str(table.get_cell(slow, "change").style)
+        steady = "model.tiny.stg_claims"
+        points = fixed_history(tiny_app.cockpit.project, "fct_claims")[steady]
+        median = statistics.median(p.duration_s for p in points[:-1])
+        assert cell(table, steady, "change") == f"×{points[-1].duration_s / median:.1f}"
+        assert cell(table, steady, "median") == f"{median:.2f}s"
+        assert cell(table, steady, "rows") == f"{points[-1].rows:,}"
+        assert cell(table, steady, "drows") == f"+{points[-1].rows - points[-2].rows}"
+        assert len(cell(table, steady, "tspark")) == len(points)
+
+
+async def test_header_names_project_and_dbt_state(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = str(tiny_app.screen.query_one(CockpitHeader).render())
+        assert "tiny" in header and "dbt off" in header and "last run ok" in header
+
+
+async def test_filter_keeps_matching_rows_and_escape_clears_it(tiny_app, tiny_manifest):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        assert isinstance(tiny_app.focused, Input)
+        await pilot.press(*"fct_")
+        table = tiny_app.screen.query_one(RunTable)
+        names = {row.key.value for row in table.ordered_rows if not row.key.value.startswith(GROUP_PREFIX)}
+        assert names == {"model.tiny.fct_claims", "model.tiny.fct_department_claims", *(
+            uid for uid, label in tiny_app.labels.items() if "fct_" in label.lower())}
+        await pilot.press("escape")
+        assert table.row_count == len(tiny_manifest.nodes) + 4  # nodes + group headers
+
+
+async def test_enter_opens_model_detail_with_lineage_columns_and_sql(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = tiny_app.screen.query_one(RunTable)
+        table.select("model.tiny.stg_claims")
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = tiny_app.screen
+        assert isinstance(screen, DetailScreen)
+        text = statics_text(screen)
+        assert "One row per claim." in text
+        assert "int_claims_enriched" in text  # downstream
+        assert "not_null" in text and "unique" in text and "claim_id" in text
+        assert "range(200)" in text  # the SQL
+        await pilot.press("escape")
+        assert not isinstance(tiny_app.screen, DetailScreen)
+
+
+async def test_timeline_shows_a_bar_per_node_of_the_last_run_by_thread(tiny_app, tiny_manifest):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        gantt = tiny_app.screen.query_one(Gantt)
+        assert len(gantt.spans) == len(tiny_manifest.nodes)
+        rendered = str(gantt.render())
+        assert "T1" in rendered and "T2" in rendered and "█" in rendered
+        assert "2 threads" in rendered
+
+
+async def test_trends_lists_the_worst_regression_first(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        table = tiny_app.screen.query_one("#regressions", DataTable)
+        first = table.ordered_rows[0].key.value
+        assert first == "model.tiny.fct_claims"
+        assert cell(table, first, "ratio").startswith("×3")
+
+
+async def test_help_lists_every_key_binding(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(tiny_app.screen, HelpScreen)
+        text = plain(tiny_app.screen.query_one("#help-keys").content)
+        for binding in tiny_app.BINDINGS:
+            assert binding.description in text
+        await pilot.press("escape")
+        assert not isinstance(tiny_app.screen, HelpScreen)
+
+
+async def test_keys_without_dbt_say_why_and_the_app_stays_usable(tiny_app):
+    async with tiny_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert any("dbt is still loading" in n.message for n in tiny_app._notifications)
+        await pilot.press("f")
+        assert tiny_app.cockpit.full_refresh is True
+        assert "FULL-REFRESH" in str(tiny_app.screen.query_one(CockpitHeader).render())
+        await pilot.press("q")
+        assert tiny_app.return_code == 0 or not tiny_app.is_running

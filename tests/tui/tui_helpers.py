@@ -1,0 +1,60 @@
+"""Helpers for the TUI tests: deterministic run history, apps built on it, screen text.
+
+The fixed history gives the same points on every machine and every run, for snapshot tests
+and screen tests that must not depend on live timings.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import Static
+
+from tui.app import PipelineApp
+from tui.core.cockpit import Cockpit, CockpitPaths
+from tui.core.project import Project
+from tui.core.run_view import Point
+
+T0 = 1_700_000_000.0  # fixed epoch: snapshots never show "now"
+RUNS = 6
+SLOW_MODEL_FACTOR = 3.0  # the last run of the slowed model takes 3x: a regression to display
+
+
+def fixed_history(project: Project, slow_model: str | None = None) -> dict[str, list[Point]]:
+    history: dict[str, list[Point]] = {}
+    for run in range(RUNS):
+        clock = {"Thread-1": T0 + run * 3600, "Thread-2": T0 + run * 3600}
+        for i, node in enumerate(project.in_dag_order()):
+            thread = "Thread-1" if i % 2 == 0 else "Thread-2"
+            duration = 0.1 + (i % 5) * 0.05 + run * 0.01
+            if node.name == slow_model and run == RUNS - 1:
+                duration *= SLOW_MODEL_FACTOR
+            start = clock[thread]
+            clock[thread] += duration
+            is_test = node.resource_type == "test"
+            history.setdefault(node.unique_id, []).append(Point(
+                run_id=f"run-{run}", status="pass" if is_test else "success", duration_s=round(duration, 3),
+                rows=None if is_test else 100 * (i + 1) + 10 * run, started_at=start, finished_at=start + duration,
+                thread=thread, failures=0 if is_test else None, cost_usd=round(duration * 0.0002, 6),
+            ))
+    return history
+
+
+def fixed_app(project_dir: Path, slow_model: str | None = "fct_claims") -> PipelineApp:
+    """The app on a parsed project with deterministic history and no dbt worker."""
+    paths = CockpitPaths(project_dir, project_dir / "target", None, project_dir / "state")
+    cockpit = Cockpit(paths, history=lambda project: fixed_history(project, slow_model))
+    return PipelineApp(cockpit)
+
+
+def plain(renderable, width: int = 120) -> str:
+    """What a Rich renderable or Textual content shows, as plain text."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def statics_text(screen) -> str:
+    return "\n".join(plain(w.content) for w in screen.query(Static))

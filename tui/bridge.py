@@ -1,0 +1,96 @@
+"""The bridge between the app and the dbt worker process.
+
+Provides `DbtBridge`: starts the persistent worker (`tui.core.worker.WorkerClient`) and sends it
+requests from Textual thread workers, which only wait on the pipe. Events land in a deque and a
+merging `RunEventsPending` message tells the UI to drain it; the threads never touch widgets.
+dbt is never imported in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
+
+from tui.core.run_requests import RunRequest
+from tui.messages import DbtFailed, DbtReady, RunDone, RunEventsPending
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+def one_line(error: BaseException | str) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:300]
+
+
+class DbtBridge:
+    def __init__(self, app: App, make_client: Callable[[], Any]):
+        self.app = app
+        self._make_client = make_client
+        self.client: Any = None
+        self.events: deque = deque()
+        self.ready = False
+        self.busy = False
+
+    # --- start ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.app.run_worker(self._start, name="dbt-start", group="dbt-start", thread=True, exclusive=True,
+                            exit_on_error=False)
+
+    def _start(self) -> None:
+        began = time.perf_counter()
+        try:
+            self.client = self._make_client()
+            self.client.start()
+            self.client.wait_ready()
+        except Exception as error:  # the child could not start or parse: tell the user, stay usable
+            self.app.post_message(DbtFailed(one_line(error)))
+            return
+        self.ready = True
+        self.app.post_message(DbtReady(time.perf_counter() - began))
+
+    # --- runs -----------------------------------------------------------------------------
+    def submit(self, request: RunRequest) -> bool:
+        """Start a request in a thread worker; False when another one is still running."""
+        if self.busy or self.client is None:
+            return False
+        self.busy = True
+        self.app.run_worker(lambda: self._run(request), name=request.label, group="dbt", thread=True,
+                            exit_on_error=False)
+        return True
+
+    def _run(self, request: RunRequest) -> None:
+        try:
+            finished = self.client.run(
+                request.command, select=request.select, full_refresh=request.full_refresh,
+                state=request.state_dir, on_event=self._on_event,
+            )
+            status, error = finished.status, finished.error
+        except Exception as error:
+            status, error = "error", one_line(error)
+        finally:
+            self.busy = False
+        self.app.post_message(RunDone(status, error))
+
+    def _on_event(self, event: Any) -> None:
+        self.events.append(event)
+        self.app.post_message(RunEventsPending())
+
+    def drain(self) -> list:
+        out = []
+        while self.events:
+            out.append(self.events.popleft())
+        return out
+
+    # --- control --------------------------------------------------------------------------
+    def cancel(self) -> None:
+        if self.client is not None and self.busy:
+            self.client.cancel()
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            except Exception:
+                pass

@@ -1,0 +1,103 @@
+"""The Run screen (home): the run table, progress, errors, filter and the log pane."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from tui.widgets.error_bar import ErrorBar
+from tui.widgets.header import CockpitHeader
+from tui.widgets.log_pane import LogPane
+from tui.widgets.run_progress import RunProgress
+from tui.widgets.run_table import RunTable
+
+TICK_S = 0.2  # refresh of elapsed timers while a run is in progress
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("enter", "detail", "Detail", show=True),
+        Binding("l", "toggle_log", "Log"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield CockpitHeader(id="header")
+        yield ErrorBar(id="error-bar")
+        yield RunProgress(id="progress")
+        yield Input(placeholder="filter nodes by name, status or type (enter to keep, esc to clear)", id="filter")
+        yield RunTable(id="run-table")
+        yield LogPane(id="log-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.app
+        app.view_changed.subscribe(self, self._on_view_changed)
+        app.log_written.subscribe(self, self.query_one(LogPane).write_lines)
+        app.error_changed.subscribe(self, self.query_one(ErrorBar).show_error)
+        app.setup_progress.subscribe(self, lambda p: self.query_one(RunProgress).show_step(*p))
+        self.set_interval(TICK_S, self._tick)
+        self._on_view_changed(None)
+        self.query_one(ErrorBar).show_error(app.last_error)
+        self.query_one(RunTable).focus()
+
+    def _on_view_changed(self, uids: set[str] | None) -> None:
+        view = self.app.view
+        if view is None:
+            return
+        table = self.query_one(RunTable)
+        if uids is None or table.view is not view:
+            table.show(view, self.app.labels)
+        else:
+            table.update_nodes(uids)
+        self.query_one(RunProgress).show_run(view)
+
+    def _tick(self) -> None:
+        view = self.app.view
+        if view is not None and view.in_progress:
+            self.query_one(RunTable).tick()
+            self.query_one(RunProgress).show_run(view)
+
+    # --- selection ------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#run-table")
+    def _remember_selection(self) -> None:
+        uid = self.query_one(RunTable).selected_uid
+        if uid:
+            self.app.selected_uid = uid
+
+    @on(DataTable.RowSelected, "#run-table")
+    def _open_detail(self) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        if self.query_one(RunTable).selected_uid:
+            self.app.action_detail()
+
+    # --- filter and log -------------------------------------------------------------------
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-visible")
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(RunTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(RunTable).focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.remove_class("-visible")
+        self.query_one(RunTable).set_filter("")
+        self.query_one(RunTable).focus()
+
+    def action_toggle_log(self) -> None:
+        pane = self.query_one(LogPane)
+        pane.collapsed = not pane.collapsed

@@ -1,0 +1,76 @@
+"""The Trends screen: run time and estimated cost per run, the selected model's rows and duration
+across runs, and the worst regressions against each model's own median."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tui.core.run_view import REGRESSION_RATIO
+from tui.core.trends import run_totals, worst_regressions
+from tui.widgets.cells import seconds
+from tui.widgets.chart import RunChart
+from tui.widgets.header import CockpitHeader
+
+
+class TrendsScreen(Screen):
+    def compose(self) -> ComposeResult:
+        yield CockpitHeader(id="header")
+        with Grid(id="trend-charts"):
+            yield RunChart(id="runs-chart")
+            yield RunChart(id="cost-chart")
+            yield RunChart(id="model-duration-chart")
+            yield RunChart(id="model-rows-chart")
+        yield Static("Worst regressions (latest run against the model's median)", classes="screen-title")
+        yield DataTable(id="regressions", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#regressions", DataTable)
+        for key, label in (("model", "Model"), ("median", "Median before"), ("now", "Now"), ("ratio", "Ratio")):
+            table.add_column(label, key=key)
+        self.app.view_changed.subscribe(self, self._on_view_changed)
+        self.redraw()
+
+    def on_screen_resume(self) -> None:
+        self.redraw()
+
+    def _on_view_changed(self, uids: set[str] | None) -> None:
+        view = self.app.view
+        if uids is None or (view is not None and view.finished is not None):
+            self.redraw()
+
+    def redraw(self) -> None:
+        view = self.app.view
+        if view is None:
+            return
+        totals = run_totals(view)
+        self.query_one("#runs-chart", RunChart).show("full builds: run time (s)", [t.elapsed_s for t in totals])
+        self.query_one("#cost-chart", RunChart).show("full builds: est. cost ($)", [t.cost_usd for t in totals])
+        self._show_model()
+        self._show_regressions()
+
+    def _show_model(self) -> None:
+        view, uid = self.app.view, self.app.selected_uid
+        state = view.nodes.get(uid) if uid else None
+        name = state.node.name if state else "selected model"
+        self.query_one("#model-duration-chart", RunChart).show(
+            f"{name}: duration (s)", state.series("duration_s", 50) if state else [])
+        self.query_one("#model-rows-chart", RunChart).show(f"{name}: rows", state.series("rows", 50) if state else [])
+
+    def _show_regressions(self) -> None:
+        table = self.query_one("#regressions", DataTable)
+        table.clear()
+        for r in worst_regressions(self.app.view):
+            ratio = Text(f"×{r.ratio:.1f}", style="bold red" if r.ratio >= REGRESSION_RATIO else "")
+            table.add_row(r.name, seconds(r.median_s), seconds(r.now_s), ratio, key=r.unique_id)
+
+    @on(DataTable.RowHighlighted, "#regressions")
+    def _select_model(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value:
+            self.app.selected_uid = event.row_key.value
+            self._show_model()

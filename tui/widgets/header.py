@@ -1,0 +1,79 @@
+"""The cockpit header: project, target, warehouse file and size, last run, dbt state and modes.
+
+Renders a `HeaderInfo` the app keeps; the app publishes changes on its `status_changed`
+signal, every header (one per screen) redraws itself from it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass
+class HeaderInfo:
+    project: str = ""
+    target: str = "dev"
+    warehouse: str = ""
+    warehouse_bytes: int | None = None
+    last_run_status: str | None = None
+    last_run_at: float | None = None
+    dbt_state: str = "dbt loading…"  # "dbt ready", "dbt loading…", "dbt running build", "dbt failed"
+    full_refresh: bool = False
+    watching: bool = False
+
+
+def _ago(at: float | None) -> str:
+    if at is None:
+        return "never"
+    seconds = max(0, time.time() - at)
+    for limit, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= limit:
+            return f"{int(seconds // limit)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for limit, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if n >= limit:
+            return f"{n / limit:.1f} {unit}"
+    return f"{n} B"
+
+
+def render_header(info: HeaderInfo) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" ◆ ", style="bold")
+    text.append(info.project or "no project", style="bold")
+    text.append(f" · {info.target}")
+    if info.warehouse:
+        text.append(f" · {info.warehouse} {_size(info.warehouse_bytes)}".rstrip())
+    last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
+    text.append(f" · last run {last}")
+    state_style = "green" if info.dbt_state == "dbt ready" else "red" if "failed" in info.dbt_state else "yellow"
+    text.append(" · ")
+    text.append(info.dbt_state, style=state_style)
+    if info.full_refresh:
+        text.append(" FULL-REFRESH ", style="bold black on yellow")
+    if info.watching:
+        text.append(" WATCH ", style="bold black on cyan")
+    return text
+
+
+class CockpitHeader(Static):
+    """One-line status header docked at the top of every screen."""
+
+    def on_mount(self) -> None:
+        self.redraw()
+        signal = getattr(self.app, "status_changed", None)
+        if signal is not None:
+            signal.subscribe(self, lambda _: self.redraw())
+        self.set_interval(30, self.redraw)  # keeps "last run 3m ago" honest
+
+    def redraw(self) -> None:
+        info = getattr(self.app, "header_info", None)
+        self.update(render_header(info) if info else "")
