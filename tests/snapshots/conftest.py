@@ -1,0 +1,17 @@
+"""Snapshot tests reuse the TUI tests' real parsed project and deterministic history (tests/tui/tui_helpers.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
+
+from tui_helpers import make_tiny_project  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def snapshot_project(tmp_path_factory) -> Path:
+    return make_tiny_project(tmp_path_factory.mktemp("tiny_snap"))
