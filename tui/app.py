@@ -9,6 +9,7 @@ imported in this process, so the first frame does not wait for it.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -41,7 +42,7 @@ def _trends_screen() -> Screen:
 
 class PipelineApp(App):
     TITLE = "pipeline-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     MODES = {"run": RunScreen, "timeline": _timeline_screen, "trends": _trends_screen}
     BINDINGS = [
         Binding("b", "build", "Build all"),
