@@ -175,11 +175,12 @@ class PipelineApp(App):
         batch = self.cockpit.apply(self.bridge.drain() if self.bridge else [])
         if batch.log:
             self.log_written.publish(batch.log)
-        self.view_changed.publish(batch.changed)
+        self.view_changed.publish(None if batch.reloaded else batch.changed)
 
     def on_run_done(self, message: RunDone) -> None:
         self.on_run_events_pending(RunEventsPending())
         self.cockpit.run_done(message.status)
+        self.cockpit.reload_if_changed()
         self.header_info.dbt_state = "dbt ready"
         self.header_info.last_run_status = "ok" if message.status == "success" else message.status
         self.header_info.last_run_at = time.time()

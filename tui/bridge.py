@@ -85,8 +85,10 @@ class DbtBridge:
 
     # --- control --------------------------------------------------------------------------
     def cancel(self) -> None:
+        """Ask the client to stop, from a thread: the UI never waits on the pipe or the process."""
         if self.client is not None and self.busy:
-            self.client.cancel()
+            self.app.run_worker(self.client.cancel, name="dbt-cancel", group="dbt-cancel", thread=True,
+                                exit_on_error=False)
 
     def close(self) -> None:
         if self.client is not None:

@@ -37,6 +37,7 @@ class EventBatch:
     changed: set[str]
     log: list[str]
     finished: RunFinished | None
+    reloaded: bool = False  # the project changed shape: redraw everything
 
 
 class Cockpit:
@@ -48,14 +49,39 @@ class Cockpit:
         self.labels: dict[str, str] = {}
         self.full_refresh = False
         self.watcher: ProjectWatcher | None = None
+        self._manifest_mtime: int | None = None
+
+    def _mtime_of_manifest(self) -> int | None:
+        try:
+            return (self.paths.target_path / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            return None
 
     # --- loading --------------------------------------------------------------------------
     def load(self, project: Project | None = None) -> RunView:
         """(Re)read the manifest (raises ManifestMissing) and the history; returns the new view."""
+        self._manifest_mtime = self._mtime_of_manifest()
         self.project = project or load_project(self.paths.target_path)
         self.labels = node_labels(self.project)
         self.view = RunView(self.project, self._history(self.project) if self._history else None)
         return self.view
+
+    def reload_if_changed(self) -> bool:
+        """Re-read a manifest the worker re-parsed (new or renamed nodes), keeping every result."""
+        manifest = self.paths.target_path / "manifest.json"
+        try:
+            mtime = manifest.stat().st_mtime_ns
+        except OSError:
+            return False
+        if self.view is None or mtime == self._manifest_mtime:
+            return False
+        old = self.view
+        self.project = load_project(self.paths.target_path)
+        self._manifest_mtime = mtime
+        self.labels = node_labels(self.project)
+        self.view = RunView(self.project)
+        self.view.adopt(old)
+        return True
 
     def warehouse_bytes(self) -> int | None:
         path = self.paths.warehouse
@@ -88,6 +114,9 @@ class Cockpit:
     # --- runs -----------------------------------------------------------------------------
     def apply(self, events: list) -> EventBatch:
         batch = EventBatch(set(), [], None)
+        unknown = any(getattr(e, "unique_id", None) and e.unique_id not in self.view.nodes for e in events) if self.view else False
+        if unknown and self.reload_if_changed():
+            batch.reloaded = True
         for event in events:
             if self.view is not None:
                 batch.changed |= self.view.apply(event)

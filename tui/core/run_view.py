@@ -16,7 +16,8 @@ from tui.core.events import LogLine, NodeFinished, NodesPlanned, NodeStarted, Ru
 from tui.core.project import LAYER_ORDER, Node, Project
 
 RUNNING = "running"
-REGRESSION_RATIO = 2.0  # a node at 2x its median or more is a regression
+REGRESSION_RATIO = 2.0  # a node at 2x its median or more is a regression...
+REGRESSION_MIN_S = 0.1  # ...when it is also this much slower: sub-second noise is not a regression
 HISTORY_POINTS = 12  # runs shown in a sparkline
 
 
@@ -89,7 +90,8 @@ class NodeState:
 
     @property
     def regressed(self) -> bool:
-        return (self.ratio or 0) >= REGRESSION_RATIO
+        ratio, median, now = self.ratio, self.median_s, self.duration_s
+        return ratio is not None and ratio >= REGRESSION_RATIO and now - median >= REGRESSION_MIN_S
 
     @property
     def delta_rows(self) -> int | None:
@@ -126,6 +128,16 @@ class RunView:
         self.warnings: list[Warned] = []
         if history:
             self.load_history(history)
+
+    def adopt(self, old: RunView) -> None:
+        """Carry results and the run in progress over from the view of an older manifest."""
+        for uid, state in old.nodes.items():
+            if uid in self.nodes:
+                mine = self.nodes[uid]
+                mine.past, mine.current, mine.started_at = state.past, state.current, state.started_at
+        self.run, self.finished, self.planned, self.done = old.run, old.finished, old.planned, old.done
+        self.spans = {uid: span for uid, span in old.spans.items() if uid in self.nodes}
+        self.log, self.warnings = old.log, old.warnings
 
     def load_history(self, history: dict[str, list[Point]]) -> None:
         """Per node, earlier runs oldest first: the newest becomes the shown result."""

@@ -27,6 +27,7 @@ class Regression:
     median_s: float
     now_s: float
     ratio: float
+    regressed: bool  # at or past the regression threshold (see tui.core.run_view)
 
 
 def run_totals(view: RunView, full_builds_only: bool = True) -> list[RunTotal]:
@@ -64,4 +65,4 @@ def _regression(state: NodeState) -> Regression | None:
     ratio, median, now = state.ratio, state.median_s, state.duration_s
     if ratio is None or median is None or now is None:
         return None
-    return Regression(state.node.unique_id, state.node.name, median, now, ratio)
+    return Regression(state.node.unique_id, state.node.name, median, now, ratio, state.regressed)

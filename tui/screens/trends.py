@@ -10,7 +10,6 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.core.run_view import REGRESSION_RATIO
 from tui.core.trends import run_totals, worst_regressions
 from tui.widgets.cells import seconds
 from tui.widgets.chart import RunChart
@@ -66,7 +65,7 @@ class TrendsScreen(Screen):
         table = self.query_one("#regressions", DataTable)
         table.clear()
         for r in worst_regressions(self.app.view):
-            ratio = Text(f"×{r.ratio:.1f}", style="bold red" if r.ratio >= REGRESSION_RATIO else "")
+            ratio = Text(f"×{r.ratio:.1f}", style="bold red" if r.regressed else "")
             table.add_row(r.name, seconds(r.median_s), seconds(r.now_s), ratio, key=r.unique_id)
 
     @on(DataTable.RowHighlighted, "#regressions")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tui.core.run_view import REGRESSION_RATIO, RUNNING, NodeState, sparkline
+from tui.core.run_view import RUNNING, NodeState, sparkline
 
 STATUS_BADGES = {
     "success": ("✓ ok", "green"),
@@ -51,7 +51,7 @@ def ratio_cell(state: NodeState) -> Text:
     if ratio is None:
         return Text("")
     label = f"×{ratio:.1f}"
-    if ratio >= REGRESSION_RATIO:
+    if state.regressed:
         return Text(label, style="bold white on red", justify="right")
     if ratio >= 1.3:
         return Text(label, style="yellow", justify="right")

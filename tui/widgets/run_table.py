@@ -24,7 +24,7 @@ def _columns(wide: bool) -> list[tuple[str, str, int]]:
     spark = 12 if wide else 6
     columns = [
         ("node", "Node", name_width), ("status", "Status", 7), ("time", "Time", 6), ("median", "Median", 6),
-        ("change", "Chg", 5), ("rows", "Rows", 6), ("drows", "ΔRows", 6), ("tspark", "Time trend", spark),
+        ("change", "Chg", 5), ("rows", "Rows", 6), ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", spark),
     ]
     if wide:
         columns.append(("rspark", "Rows trend", spark))
