@@ -83,6 +83,7 @@ class RunFinished:
     finished_at: float
     elapsed_s: float
     error: str | None = None  # one line, for the user
+    failed: int = 0  # nodes that ended in error, fail or cancelled
 
 
 Event = RunStarted | NodesPlanned | NodeStarted | NodeFinished | Warned | LogLine | RunFinished

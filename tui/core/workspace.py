@@ -107,7 +107,7 @@ class Workspace:
             "PIPELINE_TUI_WAREHOUSE": str(self.warehouse),
             "PIPELINE_TUI_RAW_DIR": str(self.raw_dir),
             "PIPELINE_TUI_THREADS": str(max(1, min(8, os.cpu_count() or 1))),
-            "PIPELINE_TUI_MEMORY_LIMIT": "4GB",
+            "PIPELINE_TUI_MEMORY_LIMIT": "80%",
         }
         return {key: os.environ.get(key) or value for key, value in defaults.items()}
 

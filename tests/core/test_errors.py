@@ -1,0 +1,49 @@
+"""One-line error translation, on messages as dbt 1.11 / DuckDB 2.0 print them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.core import errors
+
+LOCKED = ('IO Error: Could not set lock on file "/ws/warehouse.duckdb": Conflicting lock is held in '
+          '/usr/bin/python3.11 (PID 10717). See also https://duckdb.org/docs/current/connect/concurrency')
+COMPILE = ("Compilation Error in model bad_jinja (models/bad_jinja.sql)\n  unexpected '}', expected ')'\n"
+           "    line 2\n      {{ ref('x' }}")
+RUNTIME = ("Runtime Error in model bad_sql (models/bad_sql.sql)\n  Parser Error: syntax error at or near \"where\"\n"
+           "  \n  LINE 5:     select from where\n                          ^^^^^")
+MISSING_REF = ("Compilation Error\n  Model 'model.proto.bad_jinja' (models/bad_jinja.sql) depends on a node named "
+               "'missing_model' which was not found")
+TARGET = ("Runtime Error\n  The profile 'proto' does not have a target named 'nosuch'. The valid target names for "
+          "this profile are:\n   - dev\n   - prod")
+
+
+class FakeWorkspace:
+    project_dir = Path("/p")
+    profiles_dir = Path("/profiles")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (LOCKED, "warehouse is locked by another process (PID 10717): close that process or retry when it is done"),
+    (COMPILE, "compilation error in models/bad_jinja.sql line 2: unexpected '}', expected ')' (fix the file and run again)"),
+    (RUNTIME, 'bad_sql failed (models/bad_sql.sql, compiled SQL line 5): Parser Error: syntax error at or near "where"'),
+    (MISSING_REF, "compilation error in models/bad_jinja.sql: bad_jinja refers to 'missing_model', which does not exist"),
+    (TARGET, "dbt profile 'proto' has no target 'nosuch' (valid: dev, prod): check --target"),
+    ("Runtime Error\n  Could not find profile named 'shop'", "dbt profile 'shop' not found in /profiles/profiles.yml: check --profiles-dir"),
+    ("Runtime Error\n  No dbt_project.yml found at expected path /p/dbt_project.yml",
+     "no dbt project at /p (dbt_project.yml not found): check --project-dir"),
+    (ValueError("first line\nsecond line"), "first line"),
+])
+def test_translate_gives_one_line_with_a_way_forward(raw, expected):
+    assert errors.translate(raw, FakeWorkspace()) == expected
+
+
+def test_lock_pid_is_parsed():
+    assert errors.locked_by(LOCKED) == 10717 and errors.locked_by("other") is None
+
+
+def test_long_messages_are_cut_to_one_short_line():
+    line = errors.translate("x" * 1000 + "\nmore")
+    assert len(line) <= errors.MAX_CHARS and "\n" not in line

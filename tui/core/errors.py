@@ -1,0 +1,119 @@
+"""One-line, user-facing error messages with a way forward, from dbt and DuckDB errors.
+
+Provides `translate(error, workspace=None) -> str` for exceptions or raw messages, `one_line`,
+`nothing_selected(selector)`, and `locked_by(message) -> pid | None`. Recognised: a missing
+project or profile, an unknown target, an empty selection, compilation errors (with file and
+line), database errors in a model, and a warehouse locked by another process (with its PID).
+Anything else becomes its first meaningful line. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MAX_CHARS = 300
+LOCK = re.compile(r"Could not set lock on file \"?(?P<path>[^\"]+?)\"?: Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+COMPILE_IN_NODE = re.compile(r"Compilation Error in (?P<kind>\w+) (?P<name>\S+) \((?P<path>[^)]+)\)")
+RUNTIME_IN_NODE = re.compile(r"(?:Runtime|Database) Error in (?P<kind>\w+) (?P<name>\S+) \((?P<path>[^)]+)\)")
+LINE = re.compile(r"^\s*line (?P<line>\d+)\s*$", re.MULTILINE | re.IGNORECASE)
+SQL_LINE = re.compile(r"LINE (?P<line>\d+):")
+HEADERS = re.compile(r"^(Runtime|Compilation|Database|Parsing|Dependency|Internal) Error\s*$", re.IGNORECASE)
+
+
+def one_line(text: str) -> str:
+    """The first meaningful line, whitespace collapsed, at most MAX_CHARS."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not HEADERS.match(ln)] or lines or [""]
+    line = re.sub(r"\s+", " ", lines[0])
+    return line if len(line) <= MAX_CHARS else line[: MAX_CHARS - 1] + "…"
+
+
+def locked_by(message: str) -> int | None:
+    match = LOCK.search(str(message))
+    return int(match["pid"]) if match else None
+
+
+def locked_message(pid: int | None, path: str | None = None) -> str:
+    who = f"PID {pid}" if pid else "PID unknown"
+    return f"warehouse is locked by another process ({who}): close that process or retry when it is done"
+
+
+def nothing_selected(selector: str | None) -> str:
+    if not selector:
+        return "the project has nothing to run for this command: add models, seeds, snapshots or tests"
+    return (f"nothing matches the selector '{selector}': check the node name or the selector syntax "
+            "(model_name, model_name+, tag:name, path:models/dir)")
+
+
+def translate(error: BaseException | str | Any, workspace: Any = None) -> str:
+    """A single line for the user, with a way forward where one is known."""
+    text = str(error) if not isinstance(error, BaseException) else (str(error) or type(error).__name__)
+    for rule in (_lock, _missing_project, _missing_profile, _missing_target, _compile_error, _node_error,
+                 _missing_ref):
+        found = rule(text, workspace)
+        if found:
+            return found if len(found) <= MAX_CHARS else found[: MAX_CHARS - 1] + "…"
+    return one_line(text)
+
+
+def _lock(text: str, workspace: Any) -> str | None:
+    match = LOCK.search(text)
+    return locked_message(int(match["pid"]), match["path"]) if match else None
+
+
+def _missing_project(text: str, workspace: Any) -> str | None:
+    if "No dbt_project.yml found" in text or "not a dbt project" in text.lower():
+        where = f" at {workspace.project_dir}" if workspace is not None else ""
+        return f"no dbt project{where} (dbt_project.yml not found): check --project-dir"
+    return None
+
+
+def _missing_profile(text: str, workspace: Any) -> str | None:
+    match = re.search(r"Could not find profile named '([^']+)'", text)
+    if not match:
+        return None
+    where = f" in {workspace.profiles_dir}/profiles.yml" if workspace is not None else ""
+    return f"dbt profile '{match[1]}' not found{where}: check --profiles-dir"
+
+
+def _missing_target(text: str, workspace: Any) -> str | None:
+    match = re.search(r"profile '([^']+)' does not have a target named '([^']+)'", text)
+    if not match:
+        return None
+    valid = re.findall(r"^\s*-\s*(\S+)\s*$", text, re.MULTILINE)
+    hint = f" (valid: {', '.join(valid)})" if valid else ""
+    return f"dbt profile '{match[1]}' has no target '{match[2]}'{hint}: check --target"
+
+
+def _compile_error(text: str, workspace: Any) -> str | None:
+    match = COMPILE_IN_NODE.search(text)
+    if not match:
+        return None
+    line = LINE.search(text)
+    where = match["path"] + (f" line {line['line']}" if line else "")
+    detail = _detail_after(text, match.end())
+    return f"compilation error in {where}: {detail} (fix the file and run again)"
+
+
+def _node_error(text: str, workspace: Any) -> str | None:
+    match = RUNTIME_IN_NODE.search(text)
+    if not match:
+        return None
+    line = SQL_LINE.search(text)
+    detail = _detail_after(text, match.end())
+    where = match["path"] + (f", compiled SQL line {line['line']}" if line else "")
+    return f"{match['name']} failed ({where}): {detail}"
+
+
+def _missing_ref(text: str, workspace: Any) -> str | None:
+    match = re.search(r"'([^']+)' \(([^)]+)\) depends on a node named '([^']+)' which was not found", text)
+    if not match:
+        return None
+    return f"compilation error in {match[2]}: {match[1].split('.')[-1]} refers to '{match[3]}', which does not exist"
+
+
+def _detail_after(text: str, position: int) -> str:
+    rest = [ln.strip() for ln in text[position:].splitlines() if ln.strip()]
+    rest = [ln for ln in rest if not LINE.match(ln) and not ln.startswith("^")]
+    return one_line(rest[0]) if rest else "see the dbt log for details"
