@@ -1,0 +1,247 @@
+"""Drift: the newest delivery against earlier ones, and a table against its baseline profile.
+
+Detects volume jumps and drops, null-rate jumps, new or vanished categories and share shifts,
+numeric distributions that moved (median, mean, 95th percentile ratios), dates in the future or
+decades back and values outside the historical range, negative numbers that never occurred, and
+values that fail their declared type. Shifts in rates must also be statistically clear (a z-score),
+so small feeds do not raise noise.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.checks.config import ChecksConfig
+from tui.core.checks.findings import FAIL, PASS, WARN, Finding, status_for
+from tui.core.checks.profile import ALL, EARLIER, NEWEST, TableProfile, file_label
+from tui.core.checks.targets import NUMERIC, TEMPORAL
+
+CHECK = "drift"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two groups of column stats to compare, and how to say which."""
+    object: str
+    current: dict[str, Any]  # {"rows": n, "columns": {...}}
+    reference: dict[str, Any]
+    label: str  # e.g. "newest delivery (x.jsonl) vs 20 earlier deliveries"
+    kinds: dict[str, str]
+
+
+def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Comparison]:
+    found = []
+    if NEWEST in profile.groups and EARLIER in profile.groups:
+        found.append(Comparison(profile.object, profile.groups[NEWEST], profile.groups[EARLIER],
+                                f"newest delivery ({file_label(profile.newest)}) vs "
+                                f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds))
+    if baseline is not None:
+        current_label = NEWEST if NEWEST in profile.groups else ALL
+        reference_label = NEWEST if NEWEST in baseline.groups else ALL
+        if current_label in profile.groups and reference_label in baseline.groups and \
+                (current_label == ALL or profile.newest != baseline.newest):
+            found.append(Comparison(profile.object, profile.groups[current_label], baseline.groups[reference_label],
+                                    f"{_describe(profile, current_label)} vs baseline {_describe(baseline, reference_label)}",
+                                    profile.kinds))
+    return found
+
+
+def _describe(profile: TableProfile, group: str) -> str:
+    return f"delivery {file_label(profile.newest)}" if group == NEWEST else "table"
+
+
+def drift_findings(profiles: list[TableProfile], baselines: dict[str, TableProfile],
+                   config: ChecksConfig) -> list[Finding]:
+    findings: list[Finding] = []
+    for profile in profiles:
+        baseline = baselines.get(profile.object)
+        found = volume_findings(profile, baseline, config)
+        for comparison in comparisons(profile, baseline):
+            found += compare(comparison, config)
+        found = dedupe(found)
+        if not any(f.status != PASS for f in found):
+            compared = len(comparisons(profile, baseline))
+            summary = (f"no drift beyond thresholds in {len(profile.kinds)} columns ({compared} comparisons)"
+                       if compared else "profiled; nothing to compare against yet (single delivery, no baseline)")
+            found = [Finding(CHECK, PASS, profile.object, None, summary, {"rows": profile.rows})]
+        findings += found
+    return findings
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per (check, object, column): the worst."""
+    best: dict[tuple, Finding] = {}
+    for finding in findings:
+        key = (finding.check, finding.object, finding.column)
+        if key not in best or finding.rank > best[key].rank:
+            best[key] = finding
+    return [f for f in best.values() if f.status != PASS]
+
+
+def compare(comparison: Comparison, config: ChecksConfig) -> list[Finding]:
+    found = []
+    for name, current in comparison.current.get("columns", {}).items():
+        reference = comparison.reference.get("columns", {}).get(name)
+        if reference is None:
+            continue
+        args = (comparison, name, current, reference, config)
+        found += [f for f in (null_rate(*args), categories(*args), numeric_shift(*args), out_of_range(*args),
+                              type_conformance(*args)) if f is not None]
+    return found
+
+
+def _rows(group: dict[str, Any]) -> int:
+    return int(group.get("rows") or 0)
+
+
+def _z(p1: float, p0: float, n1: int, n0: int) -> float:
+    """How many standard errors p1 is above p0 (p0 floored so a zero rate still has a spread)."""
+    floor = 0.5 / max(n0, 1)
+    p = min(max(p0, floor), 1 - floor)
+    return (p1 - p0) / math.sqrt(p * (1 - p) / max(n1, 1))
+
+
+def null_rate(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    p1, p0 = cur.get("null_rate") or 0.0, ref.get("null_rate") or 0.0
+    n1, n0 = _rows(c.current), _rows(c.reference)
+    if cur.get("nulls", 0) < config.get("drift.null_rate.min_rows", 3) or _z(p1, p0, n1, n0) < config.get("drift.null_rate.min_z", 4):
+        return None
+    status = status_for((p1 - p0) * 100, config.get("drift.null_rate.warn_pp"), config.get("drift.null_rate.fail_pp"))
+    if status == PASS and p0 == 0:
+        status = WARN  # nulls in a column that never had any, even if diluted in a large table
+    if status == PASS:
+        return None
+    return Finding(f"{CHECK}.null_rate", status, c.object, name,
+                   f"null rate of {name} rose from {p0:.1%} to {p1:.1%} ({c.label})",
+                   {"compared": c.label, "null_rate": p1, "reference_null_rate": p0, "nulls": cur.get("nulls"),
+                    "rows": n1, "reference_rows": n0})
+
+
+def categories(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    if "top" not in cur or "top" not in ref:
+        return None
+    now, before = dict(map(tuple, cur["top"])), dict(map(tuple, ref["top"]))
+    n1, n0 = _rows(c.current) - cur.get("nulls", 0), _rows(c.reference) - ref.get("nulls", 0)
+    complete = len(before) < config.get("profile.max_categories", 50)
+    new = sorted(str(v) for v in now if v not in before) if complete else []
+    vanished = sorted(str(v) for v, s in before.items() if v not in now and s >= config.get("drift.categories.vanished_min_share", 0.02) and n1 * s >= 5)
+    shifts = {str(v): (now.get(v, 0.0), s) for v, s in before.items()
+              if abs(now.get(v, 0.0) - s) * 100 >= config.get("drift.categories.warn_share_pp", 10)
+              and abs(_z(now.get(v, 0.0), s, n1, n0)) >= config.get("drift.categories.min_z", 4)}
+    if not (new or vanished or shifts):
+        return None
+    parts = ([f"new values {', '.join(new[:5])}"] if new else []) + \
+            ([f"vanished {', '.join(vanished[:5])}"] if vanished else []) + \
+            [f"{v} {a:.0%} (was {b:.0%})" for v, (a, b) in list(shifts.items())[:3]]
+    return Finding(f"{CHECK}.categories", WARN, c.object, name, f"categories of {name} changed: {'; '.join(parts)} ({c.label})",
+                   {"compared": c.label, "new": new, "vanished": vanished,
+                    "shifts": {v: {"share": a, "reference_share": b} for v, (a, b) in shifts.items()}})
+
+
+def numeric_shift(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    if c.kinds.get(name) != NUMERIC or _rows(c.current) < config.get("drift.volume.min_rows", 20):
+        return None
+    worst: tuple[float, str, float, float] | None = None
+    for stat in config.get("drift.numeric.stats", ["q50", "mean", "q95"]):
+        now, before = cur.get(stat), ref.get(stat)
+        if not isinstance(now, (int, float)) or not isinstance(before, (int, float)) or before <= 0 or now <= 0:
+            continue
+        factor = max(now / before, before / now)
+        if worst is None or factor > worst[0]:
+            worst = (factor, stat, now, before)
+    if worst is None:
+        return None
+    factor, stat, now, before = worst
+    status = status_for(factor, config.get("drift.numeric.warn_ratio"), config.get("drift.numeric.fail_ratio"))
+    if status == PASS:
+        return None
+    direction = "rose" if now > before else "fell"
+    return Finding(f"{CHECK}.distribution", status, c.object, name,
+                   f"{_stat_name(stat)} of {name} {direction} {factor:.1f}x, {before:,.4g} -> {now:,.4g} ({c.label})",
+                   {"compared": c.label, "statistic": stat, "value": now, "reference": before, "factor": factor,
+                    **{s: cur.get(s) for s in ("q50", "mean", "q95")},
+                    **{f"reference_{s}": ref.get(s) for s in ("q50", "mean", "q95")}})
+
+
+def _stat_name(stat: str) -> str:
+    return {"q50": "median", "mean": "mean"}.get(stat, f"{stat[1:]}th percentile" if stat.startswith("q") else stat)
+
+
+def out_of_range(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    kind, n1 = c.kinds.get(name), max(_rows(c.current), 1)
+    if kind == TEMPORAL:
+        odd = int(cur.get("future") or 0) + int(cur.get("ancient") or 0)
+        before = int(ref.get("future") or 0) + int(ref.get("ancient") or 0)
+        if odd and odd / n1 > before / max(_rows(c.reference), 1):
+            status = FAIL if odd / n1 >= 0.01 else WARN
+            return Finding(f"{CHECK}.range", status, c.object, name,
+                           f"{odd:,} values of {name} are in the future or decades back ({c.label})",
+                           {"compared": c.label, "future": cur.get("future"), "ancient": cur.get("ancient"),
+                            "min": cur.get("min"), "max": cur.get("max")})
+        return _outside_dates(c, name, cur, ref, config)
+    if kind == NUMERIC and isinstance(cur.get("min"), (int, float)) and isinstance(ref.get("min"), (int, float)):
+        if cur["min"] < 0 <= ref["min"]:
+            return Finding(f"{CHECK}.range", WARN, c.object, name,
+                           f"negative values of {name} appeared (min {cur['min']:,.4g}; never below 0 before) ({c.label})",
+                           {"compared": c.label, "min": cur["min"], "reference_min": ref["min"]})
+    return None
+
+
+def _outside_dates(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    import datetime as dt
+
+    try:
+        low, high = (dt.datetime.fromisoformat(str(ref[k])[:19]) for k in ("min", "max"))
+        now_low, now_high = (dt.datetime.fromisoformat(str(cur[k])[:19]) for k in ("min", "max"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    margin = dt.timedelta(days=int(config.get("drift.range.outside_days", 400)))
+    if now_low >= low - margin and now_high <= high + margin:
+        return None
+    return Finding(f"{CHECK}.range", WARN, c.object, name,
+                   f"{name} spans {cur['min']} .. {cur['max']}, far outside {ref['min']} .. {ref['max']} ({c.label})",
+                   {"compared": c.label, "min": cur["min"], "max": cur["max"], "reference_min": ref["min"],
+                    "reference_max": ref["max"]})
+
+
+def type_conformance(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    bad = int(cur.get("nonconforming") or 0)
+    if not bad:
+        return None
+    nonnull = max(_rows(c.current) - int(cur.get("nulls") or 0), 1)
+    share, before = bad / nonnull, int(ref.get("nonconforming") or 0) / max(_rows(c.reference) - int(ref.get("nulls") or 0), 1)
+    if share <= before:
+        return None
+    status = FAIL if share >= config.get("drift.type.fail_share", 0.0005) else WARN
+    return Finding(f"{CHECK}.type", status, c.object, name,
+                   f"{bad:,} values of {name} ({share:.1%}) do not match its declared type or canonical form ({c.label})",
+                   {"compared": c.label, "nonconforming": bad, "share": share, "reference_share": before})
+
+
+def volume_findings(profile: TableProfile, baseline: TableProfile | None, config: ChecksConfig) -> list[Finding]:
+    found = []
+    if len(profile.deliveries) > 1:
+        newest_rows = profile.deliveries[-1][1]
+        usual = statistics.median(n for _, n in profile.deliveries[:-1])
+        found.append(_volume(profile.object, newest_rows, usual, f"newest delivery ({file_label(profile.newest)}) vs "
+                             f"median of {len(profile.deliveries) - 1} earlier deliveries", config))
+    if baseline is not None:
+        found.append(_volume(profile.object, profile.rows, baseline.rows, "table vs baseline", config))
+    return [f for f in found if f is not None]
+
+
+def _volume(object: str, rows: int, usual: float, label: str, config: ChecksConfig) -> Finding | None:
+    if usual < config.get("drift.volume.min_rows", 20) and rows < config.get("drift.volume.min_rows", 20):
+        return None
+    ratio = rows / usual if usual else math.inf
+    status = status_for(ratio, config.get("drift.volume.warn_ratio"), config.get("drift.volume.fail_ratio"))
+    if status == PASS and ratio <= config.get("drift.volume.drop_warn_ratio", 0.2):
+        status = WARN
+    if status == PASS:
+        return None
+    return Finding(f"{CHECK}.volume", status, object, None,
+                   f"{rows:,} rows against a usual {usual:,.0f} ({ratio:.1f}x, {label})",
+                   {"compared": label, "rows": rows, "usual": usual, "ratio": ratio})

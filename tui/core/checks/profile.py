@@ -1,0 +1,176 @@
+"""Fast profiles of a table: one aggregate query over every column, split by delivery.
+
+`profile_table(runner, spec, config)` returns a `TableProfile`: row count, rows per delivered file,
+and per group ("newest" file against "earlier" ones, or "all" when the table has no delivery column)
+per column: null count and rate, approximate distinct count, min / max (numbers, dates), mean and
+quantiles (numbers), top values with shares (categorical columns), values that fail the declared
+type (text holding numbers or dates), and dates in the future or decades back. Personal columns keep
+counts only. Profiles round-trip through JSON so history can keep them as baselines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from tui.core.checks.config import ChecksConfig
+from tui.core.checks.sql import QueryRunner, literal, quote
+from tui.core.checks.targets import BOOLEAN, NUMERIC, OTHER, TEMPORAL, ColumnSpec, TableSpec, is_integer_type
+
+NEWEST, EARLIER, ALL = "newest", "earlier", "all"
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    object: str
+    rows: int
+    groups: dict[str, dict[str, Any]]  # label -> {"rows": n, "columns": {name: stats}}
+    kinds: dict[str, str] = field(default_factory=dict)  # column -> kind
+    deliveries: tuple[tuple[str, int], ...] = ()  # (file, rows), oldest first
+    newest: str | None = None
+    seconds: float = 0.0
+
+    def column(self, group: str, name: str) -> dict[str, Any] | None:
+        return self.groups.get(group, {}).get("columns", {}).get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["deliveries"] = [list(d) for d in self.deliveries]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableProfile:
+        return cls(data["object"], int(data["rows"]), data.get("groups", {}), data.get("kinds", {}),
+                   tuple((f, int(n)) for f, n in data.get("deliveries", [])), data.get("newest"),
+                   float(data.get("seconds", 0.0)))
+
+
+def profile_table(runner: QueryRunner, spec: TableSpec, config: ChecksConfig) -> TableProfile:
+    started = time.perf_counter()
+    deliveries, newest = _deliveries(runner, spec)
+    split = newest is not None and len(deliveries) > 1
+    rows = runner.rows(profile_sql(spec, config, newest if split else None), f"profile {spec.object}")
+    quantiles = config.get("profile.quantiles", [0.05, 0.25, 0.5, 0.75, 0.95])
+    groups = {row["__group"]: _group_stats(row, spec, quantiles, config) for row in rows}
+    total = sum(g["rows"] for g in groups.values())
+    kinds = {c.name: c.kind for c in spec.columns}
+    return TableProfile(spec.object, total, groups, kinds, tuple(deliveries), newest, time.perf_counter() - started)
+
+
+def _deliveries(runner: QueryRunner, spec: TableSpec) -> tuple[list[tuple[str, int]], str | None]:
+    if not spec.delivery_column:
+        return [], None
+    column = quote(spec.delivery_column)
+    latest = f"max({quote(spec.loaded_at)})" if spec.loaded_at and spec.column(spec.loaded_at) else "NULL"
+    found = runner.rows(f"SELECT {column} AS file, count(*) AS n, {latest} AS latest FROM {spec.relation} "
+                        f"GROUP BY 1 ORDER BY latest NULLS FIRST, file NULLS FIRST", f"deliveries {spec.object}")
+    found = [r for r in found if r["file"] is not None]
+    if not found:
+        return [], None
+    return [(str(r["file"]), int(r["n"])) for r in found], str(found[-1]["file"])
+
+
+def profile_sql(spec: TableSpec, config: ChecksConfig, newest: str | None) -> str:
+    """One pass: every column's aggregates, grouped by delivery when `newest` is given."""
+    group = (f"CASE WHEN {quote(spec.delivery_column)} = {literal(newest)} THEN '{NEWEST}' ELSE '{EARLIER}' END"
+             if newest is not None else f"'{ALL}'")
+    select = [f"{group} AS __group", "count(*) AS __rows"]
+    for index, column in enumerate(spec.columns):
+        select += [f"{expr} AS {quote(f'c{index}_{metric}')}" for metric, expr in column_metrics(column, config)]
+    tail = " GROUP BY 1" if newest is not None else ""
+    return f"SELECT {', '.join(select)} FROM {spec.relation}{tail}"
+
+
+def column_metrics(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, str]]:
+    c = quote(column.name)
+    metrics = [("nonnull", f"count({c})")]
+    if column.kind == OTHER:
+        return metrics + _conformance(column, f"CAST({c} AS VARCHAR)")
+    metrics.append(("distinct", f"approx_count_distinct({c})"))
+    if column.kind == NUMERIC and not column.personal:
+        quantiles = ", ".join(repr(float(q)) for q in config.get("profile.quantiles", [0.5]))
+        metrics += [("min", f"min({c})"), ("max", f"max({c})"), ("mean", f"avg(CAST({c} AS DOUBLE))"),
+                    ("quantiles", f"approx_quantile({c}, [{quantiles}])")]
+    elif column.kind == TEMPORAL:
+        metrics += _temporal(column, config)
+    elif column.kind == BOOLEAN:
+        metrics.append(("true", f"count_if({c})"))
+    else:
+        metrics += _conformance(column, c)
+    if column.categorical and column.kind != BOOLEAN:
+        metrics.append(("top", f"histogram({c})"))
+    return metrics
+
+
+def _temporal(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, str]]:
+    c = quote(column.name)
+    future = int(config.get("drift.range.future_days", 2))
+    ancient = int(config.get("drift.range.ancient_years", 50))
+    metrics = [("future", f"count_if(CAST({c} AS TIMESTAMP) > now()::TIMESTAMP + INTERVAL {future} DAY)"),
+               ("ancient", f"count_if(CAST({c} AS TIMESTAMP) < now()::TIMESTAMP - INTERVAL {ancient} YEAR)")]
+    if not column.personal:
+        metrics = [("min", f"min({c})"), ("max", f"max({c})")] + metrics
+    return metrics
+
+
+def _conformance(column: ColumnSpec, text: str) -> list[tuple[str, str]]:
+    """Text that should hold the declared type: count values that fail it or are not in canonical form."""
+    declared = column.declared_kind
+    if declared == NUMERIC and is_integer_type(column.declared_type):
+        bad = f"coalesce(CAST(try_cast({text} AS HUGEINT) AS VARCHAR) <> trim({text}, '\" '), TRUE)"
+    elif declared == NUMERIC:
+        bad = f"try_cast(trim({text}, '\" ') AS DOUBLE) IS NULL"
+    elif declared == TEMPORAL:
+        bad = f"try_cast(trim({text}, '\" ') AS TIMESTAMP) IS NULL"
+    else:
+        return []
+    return [("nonconforming", f"count_if({text} IS NOT NULL AND {bad})")]
+
+
+def _group_stats(row: dict[str, Any], spec: TableSpec, quantiles: list[float], config: ChecksConfig) -> dict[str, Any]:
+    n = int(row["__rows"])
+    columns = {}
+    for index, column in enumerate(spec.columns):
+        prefix = f"c{index}_"
+        raw = {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
+        columns[column.name] = _column_stats(raw, n, quantiles, int(config.get("profile.max_categories", 50)))
+    return {"rows": n, "columns": columns}
+
+
+def _column_stats(raw: dict[str, Any], n: int, quantiles: list[float], max_categories: int) -> dict[str, Any]:
+    nonnull = int(raw.pop("nonnull") or 0)
+    stats: dict[str, Any] = {"nulls": n - nonnull, "null_rate": (n - nonnull) / n if n else 0.0}
+    for name, value in raw.items():
+        if name == "quantiles":
+            for q, v in zip(quantiles, value or []):
+                stats[f"q{int(round(q * 100)):02d}"] = _plain(v)
+        elif name == "top":
+            stats["top"] = _top(value or {}, nonnull, max_categories)
+        else:
+            stats[name] = _plain(value)
+    return stats
+
+
+def _top(histogram: dict, nonnull: int, limit: int) -> list[list[Any]]:
+    ranked = sorted(histogram.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]
+    return [[_plain(value), count / nonnull if nonnull else 0.0] for value, count in ranked]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly scalars: dates as ISO strings, decimals as floats."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def file_label(path: str | None) -> str | None:
+    """A delivered file's name without its folders (reports stay short and portable)."""
+    return PurePath(path).name if path else None
