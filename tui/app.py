@@ -173,6 +173,9 @@ class PipelineApp(App):
 
     def on_run_events_pending(self, message: RunEventsPending) -> None:
         batch = self.cockpit.apply(self.bridge.drain() if self.bridge else [])
+        if batch.reloaded and self.cockpit.project:
+            self.header_info.project = self.cockpit.project.project_name
+            self._refresh_header()
         if batch.log:
             self.log_written.publish(batch.log)
         self.view_changed.publish(None if batch.reloaded else batch.changed)

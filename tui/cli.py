@@ -19,7 +19,9 @@ app.add_typer(fixtures_commands.app, name="fixtures")
 def root(ctx: typer.Context) -> None:
     """Open the cockpit when no command is given."""
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        from tui.launch import run_from_cli  # lazily: subcommands never load Textual
+
+        run_from_cli(ctx)
 
 
 def main() -> None:

@@ -1,30 +1,84 @@
-"""Builds the cockpit app for a dbt project: paths, history, the dbt client and first-start set-up.
+"""Builds the cockpit app for a workspace: paths, history, the dbt client and first-start set-up.
 
-`build_app(...)` is what `pipeline-tui` (no command) calls; nothing here imports dbt, so the
-first frame never waits for it.
+`build_app(workspace)` is what `pipeline-tui` (no command) calls. Nothing here imports dbt: the
+client factory runs in a thread after the first frame, and the client keeps dbt in its own process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 from tui.app import PipelineApp
-from tui.core.cockpit import Cockpit, CockpitPaths
+from tui.core.cockpit import Cockpit, CockpitPaths, store_history
+from tui.core.workspace import Workspace
+
+Progress = Callable[[str, float | None], None]
 
 
-def make_client_factory(project_dir: Path, profiles_dir: Path, target_path: Path):
-    def make_client():
-        from tui.core.cli_worker import CliWorkerClient
+def cockpit_for(workspace: Workspace) -> Cockpit:
+    paths = CockpitPaths(workspace.project_dir, workspace.target_path, workspace.warehouse, workspace.root / "state")
+    points, runs = store_history(workspace.history_path)
+    return Cockpit(paths, history=points, runs=runs)
 
-        return CliWorkerClient(project_dir, profiles_dir, target_path)
+
+def client_factory(workspace: Workspace) -> Callable[[], Any]:
+    """The persistent warm worker when the core provides it; else a cold dbt CLI per request."""
+
+    def make_client() -> Any:
+        try:
+            from tui.core.worker import WorkerClient
+        except ImportError:
+            from tui.core.cli_worker import CliWorkerClient
+
+            return CliWorkerClient(workspace.project_dir, workspace.profiles_dir, workspace.target_path,
+                                   env=workspace.dbt_env(), history_path=workspace.history_path,
+                                   target=workspace.target)
+        return WorkerClient(workspace)
 
     return make_client
 
 
-def build_app(project_dir: Path, profiles_dir: Path | None = None, target_path: Path | None = None,
-              warehouse: Path | None = None, state_dir: Path | None = None) -> PipelineApp:
-    project_dir = Path(project_dir)
-    target_path = Path(target_path or project_dir / "target")
-    paths = CockpitPaths(project_dir, target_path, warehouse, Path(state_dir or target_path.parent / "state"))
-    factory = make_client_factory(project_dir, Path(profiles_dir or project_dir), target_path)
-    return PipelineApp(Cockpit(paths), make_client=factory)
+def setup_for(workspace: Workspace) -> Callable[[Progress], bool] | None:
+    """First start of the embedded demo: generate its raw data (True when it did)."""
+    if not workspace.embedded or workspace.has_data():
+        return None
+
+    def setup(progress: Progress) -> bool:
+        from tui.core.workspace import ensure_demo_data
+
+        return bool(ensure_demo_data(workspace, progress))
+
+    return setup
+
+
+def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp) -> PipelineApp:
+    workspace.ensure_dirs()
+    return app_class(cockpit_for(workspace), make_client=client_factory(workspace), setup=setup_for(workspace),
+                     workspace=workspace)
+
+
+def run_from_cli(ctx: Any) -> None:
+    """`pipeline-tui` with no command: resolve the workspace from the global options and open the app."""
+    import sys
+
+    from tui.core.workspace import WorkspaceError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(ctx.get_help())
+        print("\nThe cockpit needs a terminal: run `pipeline-tui` in one, or use a command above.", file=sys.stderr)
+        return
+    options = {**(ctx.params or {}), **(ctx.obj if isinstance(ctx.obj, dict) else {})}
+    try:
+        workspace = Workspace.resolve(workspace=options.get("workspace"), project_dir=options.get("project_dir"),
+                                      profiles_dir=options.get("profiles_dir"), target=options.get("target"))
+    except WorkspaceError as error:
+        print(f"pipeline-tui: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    build_app(workspace).run()
+
+
+def dev_workspace(project_dir: Path, root: Path | None = None) -> Workspace:
+    """A workspace for any dbt project dir whose profiles.yml sits beside it (tests, benchmarks)."""
+    return Workspace.resolve(workspace=root or project_dir / ".pipeline-tui", project_dir=project_dir,
+                             profiles_dir=project_dir)

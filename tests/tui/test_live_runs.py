@@ -12,7 +12,7 @@ import time
 import pytest
 from tui_helpers import make_tiny_project
 
-from tui.launch import build_app
+from tui.launch import build_app, dev_workspace
 from tui.widgets.run_table import RunTable
 
 SIZE = (120, 40)
@@ -25,7 +25,7 @@ def live_project(tmp_path_factory):
 
 
 def app_on(project_dir):
-    return build_app(project_dir, warehouse=project_dir / "w.duckdb")
+    return build_app(dev_workspace(project_dir))
 
 
 async def wait_for(pilot, condition, timeout: float = RUN_TIMEOUT_S) -> None:

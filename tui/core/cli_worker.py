@@ -32,9 +32,13 @@ def _ts(value: str | None) -> float | None:
 
 
 class CliWorkerClient:
-    def __init__(self, project_dir: Path, profiles_dir: Path, target_path: Path, env: dict[str, str] | None = None):
+    def __init__(self, project_dir: Path, profiles_dir: Path, target_path: Path, env: dict[str, str] | None = None,
+                 history_path: Path | None = None, target: str | None = None):
         self.project_dir, self.profiles_dir, self.target_path = project_dir, profiles_dir, target_path
+        self.target = target
         self.env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+        self.history_path = history_path
+        self._store = None
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._cancelled = False
@@ -49,6 +53,7 @@ class CliWorkerClient:
             state: str | None = None, on_event: Callable = lambda e: None) -> RunFinished:
         run_id = f"cli-{time.time():.3f}"
         started = time.time()
+        on_event = self._recording(on_event)
         on_event(RunStarted(run_id, command, select, None, started, full_refresh))
         args = self._args(command, select, full_refresh, vars, state)
         self._cancelled = False
@@ -65,10 +70,28 @@ class CliWorkerClient:
         on_event(finished)
         return finished
 
+    def _recording(self, on_event: Callable) -> Callable:
+        if self.history_path is None:
+            return on_event
+        from tui.core.history import HistoryRecorder, HistoryStore
+
+        if self._store is None:
+            self._store = HistoryStore(self.history_path)
+        recorder = HistoryRecorder(self._store)
+
+        def emit(event) -> None:
+            recorder(event)
+            on_event(event)
+
+        return emit
+
     def _args(self, command, select, full_refresh, vars, state) -> list[str]:
         dbt = str(Path(sys.executable).with_name("dbt"))
         args = [dbt, "--log-format", "json", *command.split(), "--project-dir", str(self.project_dir),
-                "--profiles-dir", str(self.profiles_dir), "--target-path", str(self.target_path)]
+                "--profiles-dir", str(self.profiles_dir), "--target-path", str(self.target_path),
+                "--log-path", str(self.target_path.parent / "logs")]
+        if self.target:
+            args += ["--target", self.target]
         if select:
             args += ["--select", *select.split()]
         if full_refresh:
@@ -117,3 +140,5 @@ class CliWorkerClient:
 
     def close(self) -> None:
         self.cancel()
+        if self._store is not None:
+            self._store.close()

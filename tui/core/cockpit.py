@@ -16,12 +16,38 @@ from typing import Callable
 
 from tui.core import run_requests
 from tui.core.events import LogLine, RunFinished, Warned
-from tui.core.project import Project, load_project
+from tui.core.project import ManifestMissing, Project, load_project
 from tui.core.run_requests import RunRequest
 from tui.core.run_view import Point, RunView, node_labels
+from tui.core.trends import RunTotal, run_totals
 from tui.core.watch import ProjectWatcher, models_for
 
 HistoryLoader = Callable[[Project], dict[str, list[Point]]]
+RunsLoader = Callable[[], list[RunTotal]]
+HISTORY_RUNS = 30  # runs of history per node kept in the view (sparklines, medians, charts)
+
+
+def store_history(history_path: Path) -> tuple[HistoryLoader, RunsLoader]:
+    """Loaders reading the run history store (SQLite) that the dbt session records into."""
+    from tui.core.history import HistoryStore
+
+    def points(project: Project) -> dict[str, list[Point]]:
+        with HistoryStore(history_path) as store:
+            results = store.node_history(list(project.nodes), last=HISTORY_RUNS)
+        return {uid: [_point(r) for r in rows] for uid, rows in results.items()}
+
+    def runs() -> list[RunTotal]:
+        with HistoryStore(history_path) as store:
+            records = store.recent_runs(HISTORY_RUNS, command="build")
+        return [RunTotal(r.run_id, r.started_at, r.elapsed_s or 0.0, r.est_cost_usd or 0.0, 0)
+                for r in reversed(records) if r.selector is None and r.elapsed_s is not None]
+
+    return points, runs
+
+
+def _point(result) -> Point:
+    return Point(result.run_id, result.status, result.duration_s, result.rows, result.started_at,
+                 result.finished_at, result.thread, result.failures, result.message, result.est_cost_usd)
 
 
 @dataclass(frozen=True)
@@ -41,15 +67,17 @@ class EventBatch:
 
 
 class Cockpit:
-    def __init__(self, paths: CockpitPaths, history: HistoryLoader | None = None):
+    def __init__(self, paths: CockpitPaths, history: HistoryLoader | None = None, runs: RunsLoader | None = None):
         self.paths = paths
         self._history = history
+        self._runs = runs
         self.project: Project | None = None
         self.view: RunView | None = None
         self.labels: dict[str, str] = {}
         self.full_refresh = False
         self.watcher: ProjectWatcher | None = None
         self._manifest_mtime: int | None = None
+        self._waiting: list = []  # events that arrived before the first manifest
 
     def _mtime_of_manifest(self) -> int | None:
         try:
@@ -65,6 +93,12 @@ class Cockpit:
         self.labels = node_labels(self.project)
         self.view = RunView(self.project, self._history(self.project) if self._history else None)
         return self.view
+
+    def run_totals(self) -> list[RunTotal]:
+        """Full builds, oldest first: from the history store when there is one, else from the view."""
+        if self._runs is not None:
+            return self._runs()
+        return run_totals(self.view) if self.view else []
 
     def reload_if_changed(self) -> bool:
         """Re-read a manifest the worker re-parsed (new or renamed nodes), keeping every result."""
@@ -113,13 +147,23 @@ class Cockpit:
 
     # --- runs -----------------------------------------------------------------------------
     def apply(self, events: list) -> EventBatch:
+        """Fold run events in. Before a first parse there is no view yet: events wait for it."""
         batch = EventBatch(set(), [], None)
-        unknown = any(getattr(e, "unique_id", None) and e.unique_id not in self.view.nodes for e in events) if self.view else False
+        if self.view is None:
+            self._waiting += events
+            if not self._load_quietly():
+                return self._log_only(events, batch)
+            events, self._waiting, batch.reloaded = self._waiting, [], True
+        unknown = any(getattr(e, "unique_id", None) and e.unique_id not in self.view.nodes for e in events)
         if unknown and self.reload_if_changed():
             batch.reloaded = True
         for event in events:
-            if self.view is not None:
-                batch.changed |= self.view.apply(event)
+            batch.changed |= self.view.apply(event)
+        return self._log_only(events, batch)
+
+    @staticmethod
+    def _log_only(events: list, batch: EventBatch) -> EventBatch:
+        for event in events:
             if isinstance(event, LogLine):
                 batch.log.append(event.message)
             elif isinstance(event, Warned):
@@ -127,6 +171,13 @@ class Cockpit:
             elif isinstance(event, RunFinished):
                 batch.finished = event
         return batch
+
+    def _load_quietly(self) -> bool:
+        try:
+            self.load()
+        except ManifestMissing:
+            return False
+        return True
 
     def run_done(self, status: str) -> None:
         """After an invocation: keep the manifest of a successful run as the state baseline."""

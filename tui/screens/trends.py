@@ -10,7 +10,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.core.trends import run_totals, worst_regressions
+from tui.core.trends import worst_regressions
 from tui.widgets.cells import seconds
 from tui.widgets.chart import RunChart
 from tui.widgets.header import CockpitHeader
@@ -47,7 +47,7 @@ class TrendsScreen(Screen):
         view = self.app.view
         if view is None:
             return
-        totals = run_totals(view)
+        totals = self.app.cockpit.run_totals()
         self.query_one("#runs-chart", RunChart).show("full builds: run time (s)", [t.elapsed_s for t in totals])
         self.query_one("#cost-chart", RunChart).show("full builds: est. cost ($)", [t.cost_usd for t in totals])
         self._show_model()
