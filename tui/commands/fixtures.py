@@ -1,5 +1,43 @@
 """`pipeline-tui fixtures ...`: generate raw feeds."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
 app = typer.Typer(help="Generate synthetic raw feeds (companies, employees, plans, enrollments, claims).")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Raw feeds folder to write (plain dbt reads dbt/raw).")],
+    scenario: Annotated[str, typer.Option(help="baseline, or incident (baseline + a defective partner feed).")] = "baseline",
+    size: Annotated[Optional[str], typer.Option(help="Size preset from fixtures/sizes.yaml: test, demo, large.")] = None,
+    companies: Annotated[Optional[int], typer.Option(help="Number of companies.")] = None,
+    employees: Annotated[Optional[int], typer.Option(help="Number of employees.")] = None,
+    claims_per_day: Annotated[Optional[int], typer.Option(help="Average new claims per day.")] = None,
+    days: Annotated[Optional[int], typer.Option(help="Number of daily claims files.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (same seed, same bytes).")] = None,
+    start_date: Annotated[Optional[str], typer.Option(help="First claims day, YYYY-MM-DD.")] = None,
+    malformed: Annotated[bool, typer.Option(help="Add malformed lines (broken JSON, wrong column count...).")] = False,
+    next_day: Annotated[bool, typer.Option("--next-day", help="Only append the next clean day to OUT.")] = False,
+) -> None:
+    """Write a scenario's raw feeds: companies.csv, employees.csv, plans.json, enrollments.csv, claims/*.jsonl."""
+    from tui.core import generator
+
+    try:
+        if next_day:
+            summary = generator.add_next_day(out)
+        else:
+            summary = generator.generate(
+                out, scenario, seed=seed, size=size, companies=companies, employees=employees,
+                claims_per_day=claims_per_day, days=days, start_date=start_date, malformed=malformed,
+            )
+    except (generator.ScenarioError, ValueError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    rows = ", ".join(f"{feed} {count:,}" for feed, count in summary.rows.items())
+    typer.echo(f"{summary.scenario} (seed {summary.seed}): {len(summary.files)} file(s), "
+               f"{summary.total_rows:,} rows ({rows}) in {summary.seconds:.1f} s -> {summary.out_dir}")

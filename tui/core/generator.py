@@ -1,0 +1,218 @@
+"""Synthetic raw feeds for the embedded dbt project, drawn in DuckDB SQL.
+
+Provides `generate()` (a whole raw folder for a scenario in `fixtures/`), `add_next_day()` (append
+the next day's clean claims feed to a generated folder), `load_scenario()`, `size_preset()` and the
+`GenerationSummary` they return. Output layout (the raw feed contract, see README "feeds"):
+`companies.csv`, `employees.csv`, `plans.json`, `enrollments.csv`, `claims/claims_<date>.jsonl`,
+plus `ground_truth.json` (injected defects) and `generator.json` (the parameters, for add_next_day).
+
+Same parameters, same bytes; day N's claims file depends only on the seed, N and the sizes, so
+generating N + 1 days reproduces the first N files and adds one.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from tui.core import generator_defects as defects
+from tui.core.generator_claims import claims_sql, day_plan_sql, json_line_sql, slots_for_day
+from tui.core.generator_sql import Params, employee_last_updated_sql, iso, setup_sql
+
+SCENARIOS = ("baseline", "incident")
+METADATA_FILE = "generator.json"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    companies: int
+    employees: int
+    claims_per_day: int
+    days: int
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    out_dir: Path
+    scenario: str
+    seed: int
+    sizes: Sizes
+    files: tuple[str, ...]  # paths relative to out_dir, in write order
+    rows: dict[str, int] = field(hash=False)  # rows written per feed (claims: lines, all files)
+    seconds: float
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+class ScenarioError(ValueError):
+    """Unknown scenario or size, or impossible sizes."""
+
+
+def fixtures_dir() -> Path:
+    """The scenario folder: the repository's `fixtures/`, or the copy bundled in the wheel."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package.parent / "fixtures", package / "_bundled" / "fixtures"):
+        if (candidate / "baseline.yaml").is_file():
+            return candidate
+    raise ScenarioError("fixtures folder not found (reinstall pipeline-tui)")
+
+
+def load_scenario(name: str) -> dict:
+    """A scenario's settings, with `extends:` resolved (the child's keys win, nested dicts merge)."""
+    path = fixtures_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise ScenarioError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}")
+    scenario = yaml.safe_load(path.read_text())
+    parent = scenario.pop("extends", None)
+    return _merge(load_scenario(parent), scenario) if parent else scenario
+
+
+def size_preset(name: str) -> Sizes:
+    presets = yaml.safe_load((fixtures_dir() / "sizes.yaml").read_text())
+    if name not in presets:
+        raise ScenarioError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
+    return Sizes(**presets[name])
+
+
+def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | None = None,
+             size: str | None = None, companies: int | None = None, employees: int | None = None,
+             claims_per_day: int | None = None, days: int | None = None, start_date: date | str | None = None,
+             malformed: bool = False) -> GenerationSummary:
+    """Write a scenario's raw feeds into `out_dir` (its old claims files are replaced)."""
+    began = time.perf_counter()
+    settings = load_scenario(scenario)
+    base = size_preset(size or settings.get("size", "demo"))
+    sizes = Sizes(companies or base.companies, employees or base.employees,
+                  claims_per_day or base.claims_per_day, base.days if days is None else days)
+    if min(asdict(sizes).values()) < 1:
+        raise ScenarioError("companies, employees, claims per day and days must all be at least 1")
+    params = _params(settings, sizes, seed, start_date)
+    out = _prepare(Path(out_dir))
+    with _connect(params, last_day=sizes.days) as con:
+        rows, files = _write_entities(con, params, out, settings, sizes.days)
+        for day in range(sizes.days):
+            files.append(_write_claims_day(con, params, out, day, rows))
+        truth = []
+        if "partner_feed" in settings:
+            truth += defects.write_partner_feed(con, params, out, settings, sizes.days, rows, files)
+        if malformed:
+            truth += defects.append_malformed(out, params, rows, files)
+    if truth:
+        defects.write_ground_truth(out, scenario, truth)
+        files.append(defects.GROUND_TRUTH_FILE)
+    _write_metadata(out, scenario, params, sizes, malformed)
+    return GenerationSummary(out, scenario, params.seed, sizes, tuple(files), rows, time.perf_counter() - began)
+
+
+def add_next_day(out_dir: str | Path) -> GenerationSummary:
+    """Append the next clean claims file to a folder made by `generate()` (same seed and sizes)."""
+    began = time.perf_counter()
+    out = Path(out_dir)
+    meta_path = out / METADATA_FILE
+    if not meta_path.is_file():
+        raise ScenarioError(f"{out} was not made by the generator ({METADATA_FILE} missing)")
+    meta = json.loads(meta_path.read_text())
+    settings = load_scenario(meta["scenario"])
+    sizes = Sizes(**meta["sizes"])
+    params = _params(settings, sizes, meta["seed"], meta["start_date"])
+    day, rows = sizes.days, {"claims": 0}
+    with _connect(params, last_day=day) as con:
+        files = [_write_claims_day(con, params, out, day, rows)]
+    grown = Sizes(sizes.companies, sizes.employees, sizes.claims_per_day, day + 1)
+    _write_metadata(out, meta["scenario"], params, grown, meta["malformed"])
+    return GenerationSummary(out, meta["scenario"], params.seed, grown, tuple(files), rows,
+                             time.perf_counter() - began)
+
+
+def claims_file_name(params: Params, day: int, feed: str = "") -> str:
+    suffix = f"_{feed}" if feed else ""
+    return f"claims/claims_{params.start + timedelta(days=day)}{suffix}.jsonl"
+
+
+def _params(settings: dict, sizes: Sizes, seed: int | None, start_date: date | str | None) -> Params:
+    start = start_date or settings["start_date"]
+    start = date.fromisoformat(start) if isinstance(start, str) else start
+    return Params(seed=int(settings.get("seed", 42) if seed is None else seed), companies=sizes.companies,
+                  employees=sizes.employees, claims_per_day=sizes.claims_per_day, start=start,
+                  entities=settings["entities"], claims=settings["claims"])
+
+
+def _prepare(out: Path) -> Path:
+    (out / "claims").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "claims").glob("*.jsonl"):
+        stale.unlink()
+    (out / defects.GROUND_TRUTH_FILE).unlink(missing_ok=True)
+    return out
+
+
+class _connect:
+    """An in-memory DuckDB holding the entity and day-plan tables; spills to a temp dir."""
+
+    def __init__(self, params: Params, last_day: int):
+        self.params, self.last_day = params, last_day
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.tmp = tempfile.TemporaryDirectory(prefix="pipeline-tui-gen-")
+        self.con = duckdb.connect(config={"temp_directory": self.tmp.name})
+        self.con.execute("set enable_progress_bar = false")
+        for statement in setup_sql(self.params) + day_plan_sql(self.params, self.last_day):
+            self.con.execute(statement)
+        return self.con
+
+    def __exit__(self, *exc) -> None:
+        self.con.close()
+        self.tmp.cleanup()
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> int:
+    return con.execute(f"copy ({query}) to '{path}' ({options})").fetchone()[0]
+
+
+def _write_entities(con, params: Params, out: Path, settings: dict, days: int) -> tuple[dict[str, int], list[str]]:
+    csv = "header, delimiter ','"
+    enrollments = defects.enrollments_with_duplicates_sql(params, settings, day=days)
+    rows = {
+        "companies": _copy(con, f"select company_id, company_name, industry, state, {iso('last_updated')} "
+                                f"as last_updated from companies order by company_id", out / "companies.csv", csv),
+        "employees": _copy(con, f"select employee_id, company_id, first_name, last_name, email, department, "
+                                f"hire_date, termination_date, {iso(employee_last_updated_sql(params))} "
+                                f"as last_updated from employees order by employee_id", out / "employees.csv", csv),
+        "plans": _copy(con, f"select plan_id, company_id, plan_name, plan_type, carrier, monthly_premium, "
+                            f"deductible, {iso('last_updated')} as last_updated from plans order by plan_id",
+                       out / "plans.json", "format json, array true"),
+        "enrollments": _copy(con, enrollments, out / "enrollments.csv", csv),
+        "claims": 0,
+    }
+    return rows, ["companies.csv", "employees.csv", "plans.json", "enrollments.csv"]
+
+
+def _write_claims_day(con, params: Params, out: Path, day: int, rows: dict[str, int]) -> str:
+    counts = dict(con.execute(f"select day, n_base + n_spike from day_plan where day <= {day}").fetchall())
+    query = claims_sql(params, slots_for_day(params, day, counts))
+    name = claims_file_name(params, day)
+    lines = f"select {json_line_sql()} from ({query}) order by claim_id"
+    rows["claims"] += _copy(con, lines, out / name, "format csv, header false, quote '', escape ''")
+    return name
+
+
+def _write_metadata(out: Path, scenario: str, params: Params, sizes: Sizes, malformed: bool) -> None:
+    meta = {"scenario": scenario, "seed": params.seed, "start_date": str(params.start),
+            "sizes": asdict(sizes), "malformed": malformed,
+            "next_day": str(params.start + timedelta(days=sizes.days))}
+    (out / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
