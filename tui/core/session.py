@@ -98,6 +98,7 @@ class DbtSession:
         self._runner_cls: Any = None
         self._lock = threading.Lock()
         self._running = threading.Event()
+        self._done = threading.Event()  # replaced per invocation: set when that invocation returns
         self._cancel = threading.Event()
         self._counter = ThreadPoolExecutor(1, thread_name_prefix="pipeline-tui-rows")
         self._fingerprint = ProjectFingerprint(
@@ -128,7 +129,8 @@ class DbtSession:
             return False
         if not self._cancel.is_set():
             self._cancel.set()
-            threading.Thread(target=self._cancel_loop, name="pipeline-tui-cancel", daemon=True).start()
+            threading.Thread(target=self._cancel_loop, args=(self._done,), name="pipeline-tui-cancel",
+                             daemon=True).start()
         return True
 
     # --- invocations ------------------------------------------------------------------------
@@ -142,10 +144,11 @@ class DbtSession:
         if not self._lock.acquire(blocking=wait):
             raise SessionBusy("dbt is already running in this session: wait for it to finish or cancel it")
         try:
-            self._cancel.clear()
+            self._done, self._cancel = threading.Event(), threading.Event()
             self._running.set()
             return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
         finally:
+            self._done.set()
             self._running.clear()
             self._lock.release()
 
@@ -277,14 +280,15 @@ class DbtSession:
         except Exception:  # the count is a nicety: never fail a node for it
             return None
 
-    def _cancel_loop(self) -> None:
-        while self._running.is_set():
+    def _cancel_loop(self, done: threading.Event) -> None:
+        """Until that invocation returns, interrupt every open query (new ones included) every 50 ms."""
+        while not done.is_set():
             for adapter in self._adapters():
                 try:
                     adapter.cancel_open_connections()
                 except Exception:
                     pass
-            time.sleep(CANCEL_POLL_S)
+            done.wait(CANCEL_POLL_S)
 
     def _release_connections(self) -> None:
         """Close dbt's connections so the warehouse file is not held while idle."""

@@ -12,8 +12,8 @@ its own target, logs and history. Layout of a root::
 
 dbt never writes into the package: `target_path` and `log_path` always point into the root.
 `dbt_env()` gives the variables the embedded profile reads (`PIPELINE_TUI_WAREHOUSE`,
-`PIPELINE_TUI_RAW_DIR`, `PIPELINE_TUI_THREADS`, `PIPELINE_TUI_MEMORY_LIMIT`); values already in
-the environment win, so a user can tune threads or memory without code.
+`PIPELINE_TUI_RAW_DIR`, `PIPELINE_TUI_THREADS`, `PIPELINE_TUI_MEMORY_LIMIT`); threads and memory
+limit already set in the environment win, so a user can tune them without code.
 """
 
 from __future__ import annotations
@@ -102,14 +102,17 @@ class Workspace:
         return self
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for the embedded profile; values already set by the user are kept."""
-        defaults = {
-            "PIPELINE_TUI_WAREHOUSE": str(self.warehouse),
-            "PIPELINE_TUI_RAW_DIR": str(self.raw_dir),
+        """Environment for the embedded profile. Paths always come from the workspace; threads and
+        memory limit keep a value the user already set in the environment."""
+        tuning = {
             "PIPELINE_TUI_THREADS": str(max(1, min(8, os.cpu_count() or 1))),
             "PIPELINE_TUI_MEMORY_LIMIT": "80%",
         }
-        return {key: os.environ.get(key) or value for key, value in defaults.items()}
+        return {
+            "PIPELINE_TUI_WAREHOUSE": str(self.warehouse),
+            "PIPELINE_TUI_RAW_DIR": str(self.raw_dir),
+            **{key: os.environ.get(key) or value for key, value in tuning.items()},
+        }
 
     def has_data(self) -> bool:
         """True when raw feeds exist and the warehouse has been built at least once."""
