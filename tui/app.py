@@ -226,6 +226,8 @@ class PipelineApp(App):
 
     def action_cancel(self) -> None:
         if self.bridge and self.bridge.busy:
+            if self.view is not None:
+                self.view.cancel_requested_at = time.time()
             self.bridge.cancel()
             self.notify("cancelling…")
         else:

@@ -116,8 +116,8 @@ async def test_c_cancels_a_running_build_and_marks_nodes(live_project):
             await wait_for(pilot, lambda: app.bridge.ready)
             await pilot.press("b")
             slow_uid = "model.tiny.fct_slow"
-            await wait_for(pilot, lambda: slow_uid in app.view.nodes and app.view.nodes[slow_uid].running
-                           or app.view.finished is not None)
+            await wait_for(pilot, lambda: app.view is not None and (
+                slow_uid in app.view.nodes and app.view.nodes[slow_uid].running or app.view.finished is not None))
             asked = time.monotonic()
             await pilot.press("c")
             await wait_for(pilot, lambda: not app.bridge.busy and app.view.finished is not None, timeout=30)

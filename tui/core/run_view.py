@@ -10,7 +10,7 @@ and answers with the ids of the nodes whose display changed.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tui.core.events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted, Warned
 from tui.core.project import LAYER_ORDER, Node, Project
@@ -126,6 +126,7 @@ class RunView:
         self.spans: dict[str, Span] = {}
         self.log: list[str] = []
         self.warnings: list[Warned] = []
+        self.cancel_requested_at: float | None = None  # set when the user asks to cancel
         if history:
             self.load_history(history)
 
@@ -138,6 +139,7 @@ class RunView:
         self.run, self.finished, self.planned, self.done = old.run, old.finished, old.planned, old.done
         self.spans = {uid: span for uid, span in old.spans.items() if uid in self.nodes}
         self.log, self.warnings = old.log, old.warnings
+        self.cancel_requested_at = old.cancel_requested_at
 
     def load_history(self, history: dict[str, list[Point]]) -> None:
         """Per node, earlier runs oldest first: the newest becomes the shown result."""
@@ -195,6 +197,7 @@ class RunView:
     def _on_RunStarted(self, event: RunStarted) -> set[str]:
         self.run, self.finished = event, None
         self.planned = self.done = 0
+        self.cancel_requested_at = None
         self.spans = {}
         self.warnings = []
         return set()
@@ -231,6 +234,9 @@ class RunView:
         self.finished = event
         changed = set()
         for uid, state in self.nodes.items():
+            if event.status == "cancelled" and self._killed_by_cancel(state, event.run_id):
+                state.current = replace(state.current, status="cancelled")
+                changed.add(uid)
             if state.running:
                 state.current = Point(event.run_id, "cancelled", None, started_at=state.started_at,
                                       finished_at=event.finished_at, thread=state.current.thread)
@@ -240,6 +246,12 @@ class RunView:
                     self.spans[uid] = Span(uid, span.name, span.thread, span.start, event.finished_at, "cancelled")
                 changed.add(uid)
         return changed
+
+    def _killed_by_cancel(self, state: NodeState, run_id: str) -> bool:
+        """A node of this run that failed after the user asked to cancel was interrupted, not broken."""
+        point, asked = state.current, self.cancel_requested_at
+        return (asked is not None and point is not None and point.run_id == run_id and point.status == "error"
+                and (point.finished_at or 0) >= asked)
 
     def _on_LogLine(self, event: LogLine) -> set[str]:
         self.log.append(event.message)
