@@ -1,0 +1,116 @@
+"""The raw-feed generator: determinism, day-by-day reproducibility, defects and ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tui.core.generator import ScenarioError, add_next_day, generate, load_scenario, size_preset
+
+SMALL = dict(companies=4, employees=120, claims_per_day=80, days=6)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _claims(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_same_seed_same_bytes_and_another_seed_differs(tmp_path):
+    a = generate(tmp_path / "a", "incident", seed=7, malformed=True, **SMALL)
+    generate(tmp_path / "b", "incident", seed=7, malformed=True, **SMALL)
+    generate(tmp_path / "c", "incident", seed=8, malformed=True, **SMALL)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    differing = {k for k, v in _files(tmp_path / "a").items() if _files(tmp_path / "c").get(k) != v}
+    assert "claims/" + a.files[4].split("/")[-1] in differing and "employees.csv" in differing
+
+
+def test_one_more_day_keeps_earlier_files_and_add_next_day_matches(tmp_path):
+    generate(tmp_path / "six", "baseline", **SMALL)
+    generate(tmp_path / "seven", "baseline", **{**SMALL, "days": 7})
+    six, seven = _files(tmp_path / "six"), _files(tmp_path / "seven")
+    added = set(seven) - set(six)
+    assert len(added) == 1 and added.pop().startswith("claims/claims_")
+    assert all(seven[name] == content for name, content in six.items() if name != "generator.json")
+
+    summary = add_next_day(tmp_path / "six")
+    assert _files(tmp_path / "six") == seven
+    assert summary.sizes.days == 7 and summary.rows["claims"] == len(seven[summary.files[0]].splitlines())
+
+
+def test_feeds_follow_the_contract(tmp_path):
+    summary = generate(tmp_path, "baseline", **SMALL)
+    with (tmp_path / "employees.csv").open() as handle:
+        employees = list(csv.DictReader(handle))
+    assert len(employees) == SMALL["employees"] == summary.rows["employees"]
+    companies = {int(e["company_id"]) for e in employees}
+    assert companies <= set(range(1, SMALL["companies"] + 1))
+    plans = json.loads((tmp_path / "plans.json").read_text())
+    assert {p["plan_type"] for p in plans} <= {"HMO", "PPO", "EPO", "HDHP", "POS"}
+    claims = [c for f in sorted((tmp_path / "claims").glob("*.jsonl")) for c in _claims(f)]
+    assert len(claims) == summary.rows["claims"]
+    assert {c["severity"] for c in claims} == {"low", "medium", "high", "critical"}
+    assert {c["status"] for c in claims} <= {"submitted", "approved", "denied", "paid"}
+    resent = len(claims) - len({c["claim_id"] for c in claims})
+    assert resent > 0, "some claims are re-delivered in later files"
+    assert all(isinstance(c["employee_id"], int) and c["plan_id"] is not None for c in claims)
+
+
+def test_incident_ground_truth_matches_the_files(tmp_path):
+    generate(tmp_path, "incident", **SMALL)
+    truth = {d["defect"]: d for d in json.loads((tmp_path / "ground_truth.json").read_text())["defects"]}
+    partner = _claims(tmp_path / truth["volume_surge"]["file"])
+    by_id: dict[int, list] = {}
+    for claim in partner:
+        by_id.setdefault(claim["claim_id"], []).append(claim)
+    assert sorted(k for k, v in by_id.items() if len(v) == 2) == truth["claims_resent_in_same_file"]["affected_keys"]
+    assert sorted(k for k, v in by_id.items() if isinstance(v[0]["employee_id"], str)) == \
+        truth["employee_id_zero_padded"]["affected_keys"]
+    assert all(v[0]["employee_id"].startswith("0") for v in by_id.values() if isinstance(v[0]["employee_id"], str))
+    assert sorted(k for k, v in by_id.items() if v[0]["plan_id"] is None) == truth["plan_id_null"]["affected_keys"]
+    assert truth["amount_in_cents"]["affected_count"] > 0
+    assert len(by_id) == truth["volume_surge"]["affected_count"] == 5 * SMALL["claims_per_day"]
+    with (tmp_path / "enrollments.csv").open() as handle:
+        enrollments = list(csv.DictReader(handle))
+    per_employee: dict[str, set] = {}
+    for row in enrollments:
+        per_employee.setdefault(row["employee_id"], []).append((row["plan_id"], row["coverage_start"]))
+    doubled = sorted(int(e) for e, rows in per_employee.items() if len(rows) != len(set(rows)))
+    assert doubled == truth["enrollments_duplicated"]["affected_keys"] and doubled
+
+
+def test_malformed_lines_are_where_ground_truth_says(tmp_path):
+    generate(tmp_path, "baseline", malformed=True, **SMALL)
+    truth = json.loads((tmp_path / "ground_truth.json").read_text())["defects"]
+    assert {d["reason"] for d in truth} == {"invalid_json", "invalid_amount", "invalid_service_date",
+                                            "wrong_column_count"}
+    for defect in truth:
+        line = (tmp_path / defect["file"]).read_text().splitlines()[defect["line"] - 1]
+        if defect["reason"] == "invalid_json":
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(line)
+        elif defect["reason"] == "wrong_column_count":
+            header = (tmp_path / defect["file"]).read_text().splitlines()[0]
+            assert len(next(csv.reader([line]))) != len(header.split(","))
+        else:
+            assert json.loads(line)["claim_id"] > 0
+
+
+def test_scenarios_and_sizes_resolve():
+    incident = load_scenario("incident")
+    assert incident["name"] == "incident" and incident["claims"] == load_scenario("baseline")["claims"]
+    assert size_preset("test").claims_per_day < size_preset("demo").claims_per_day
+    with pytest.raises(ScenarioError):
+        load_scenario("nope")
+    with pytest.raises(ScenarioError):
+        size_preset("huge")
+
+
+def test_add_next_day_needs_a_generated_folder(tmp_path):
+    with pytest.raises(ScenarioError):
+        add_next_day(tmp_path)
