@@ -102,3 +102,20 @@ def test_locked_warehouse_is_one_line(tmp_path):
         assert f"PID {holder.pid}" in str(error.value) and "\n" not in str(error.value)
     finally:
         holder.kill()
+
+
+def test_text_ids_that_stop_being_plain_integers_fail_their_intended_type(tmp_path, config):
+    path = tmp_path / "raw.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("""CREATE TABLE raw_claims AS
+        SELECT CASE WHEN d = 5 AND i % 3 = 0 THEN lpad(i::VARCHAR, 6, '0') ELSE i::VARCHAR END AS employee_id,
+               (i * 1.5)::VARCHAR AS amount, format('c{}.jsonl', d) AS _source_file
+        FROM range(6) t(d), range(1, 301) u(i)""")
+    conn.close()
+    runner = open_warehouse(path)
+    spec = build_spec(runner, config, object="raw.claims", relation="raw_claims", layer="sources",
+                      declared={}, categorical=set())
+    findings = drift_findings([profile_table(runner, spec, config)], {}, config)
+    typed = [f for f in findings if f.check == "drift.type"]
+    assert [(f.column, f.status) for f in typed] == [("employee_id", "fail")]
+    assert typed[0].evidence["nonconforming"] == 100  # every i % 3 == 0 in 1..300 was zero-padded

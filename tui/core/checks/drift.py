@@ -9,9 +9,10 @@ so small feeds do not raise noise.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core.checks.config import ChecksConfig
@@ -30,6 +31,7 @@ class Comparison:
     reference: dict[str, Any]
     label: str  # e.g. "newest delivery (x.jsonl) vs 20 earlier deliveries"
     kinds: dict[str, str]
+    declared: dict[str, str] = field(default_factory=dict)  # column -> integer / number / timestamp
 
 
 def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Comparison]:
@@ -37,7 +39,7 @@ def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Co
     if NEWEST in profile.groups and EARLIER in profile.groups:
         found.append(Comparison(profile.object, profile.groups[NEWEST], profile.groups[EARLIER],
                                 f"newest delivery ({file_label(profile.newest)}) vs "
-                                f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds))
+                                f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds, profile.intended))
     if baseline is not None:
         current_label = NEWEST if NEWEST in profile.groups else ALL
         reference_label = NEWEST if NEWEST in baseline.groups else ALL
@@ -45,7 +47,7 @@ def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Co
                 (current_label == ALL or profile.newest != baseline.newest):
             found.append(Comparison(profile.object, profile.groups[current_label], baseline.groups[reference_label],
                                     f"{_describe(profile, current_label)} vs baseline {_describe(baseline, reference_label)}",
-                                    profile.kinds))
+                                    profile.kinds, profile.intended))
     return found
 
 
@@ -141,8 +143,13 @@ def categories(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksCon
                     "shifts": {v: {"share": a, "reference_share": b} for v, (a, b) in shifts.items()}})
 
 
+def is_identifier(name: str, config: ChecksConfig) -> bool:
+    """Ids and line numbers: numbers whose distribution means nothing."""
+    return any(fnmatch.fnmatch(name.lower(), p) for p in config.get("drift.numeric.skip_columns", []))
+
+
 def numeric_shift(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
-    if c.kinds.get(name) != NUMERIC or _rows(c.current) < config.get("drift.volume.min_rows", 20):
+    if c.kinds.get(name) != NUMERIC or _rows(c.current) < config.get("drift.volume.min_rows", 20) or is_identifier(name, config):
         return None
     worst: tuple[float, str, float, float] | None = None
     for stat in config.get("drift.numeric.stats", ["q50", "mean", "q95"]):
@@ -199,7 +206,11 @@ def _outside_dates(c: Comparison, name: str, cur: dict, ref: dict, config: Check
     except (KeyError, TypeError, ValueError):
         return None
     margin = dt.timedelta(days=int(config.get("drift.range.outside_days", 400)))
-    if now_low >= low - margin and now_high <= high + margin:
+    try:
+        inside = now_low >= low - margin and now_high <= high + margin
+    except OverflowError:  # 9999-12-31 style "open end" markers
+        inside = now_low >= low and now_high <= high
+    if inside:
         return None
     return Finding(f"{CHECK}.range", WARN, c.object, name,
                    f"{name} spans {cur['min']} .. {cur['max']}, far outside {ref['min']} .. {ref['max']} ({c.label})",
@@ -207,18 +218,36 @@ def _outside_dates(c: Comparison, name: str, cur: dict, ref: dict, config: Check
                     "reference_max": ref["max"]})
 
 
+TYPE_LIKE = (("int_like", "integer"), ("num_like", "number"), ("time_like", "timestamp"))
+
+
+def intended_type(ref: dict, nonnull: int, declared: str | None, min_share: float) -> tuple[str, str] | None:
+    """The declared type, or else the strictest type nearly every reference value had."""
+    if declared:
+        wanted = {"integer": "int_like", "number": "num_like", "timestamp": "time_like"}.get(declared)
+        return next(((m, n) for m, n in TYPE_LIKE if m == wanted), None)
+    if nonnull <= 0:
+        return None
+    return next(((m, n) for m, n in TYPE_LIKE if int(ref.get(m) or 0) / nonnull >= min_share), None)
+
+
 def type_conformance(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
-    bad = int(cur.get("nonconforming") or 0)
-    if not bad:
+    if "int_like" not in cur or "int_like" not in ref:
         return None
-    nonnull = max(_rows(c.current) - int(cur.get("nulls") or 0), 1)
-    share, before = bad / nonnull, int(ref.get("nonconforming") or 0) / max(_rows(c.reference) - int(ref.get("nulls") or 0), 1)
-    if share <= before:
+    n1 = _rows(c.current) - int(cur.get("nulls") or 0)
+    n0 = _rows(c.reference) - int(ref.get("nulls") or 0)
+    intended = intended_type(ref, n0, c.declared.get(name), config.get("drift.type.reference_share", 0.995))
+    if intended is None or n1 <= 0:
         return None
-    status = FAIL if share >= config.get("drift.type.fail_share", 0.0005) else WARN
-    return Finding(f"{CHECK}.type", status, c.object, name,
-                   f"{bad:,} values of {name} ({share:.1%}) do not match its declared type or canonical form ({c.label})",
-                   {"compared": c.label, "nonconforming": bad, "share": share, "reference_share": before})
+    metric, type_name = intended
+    share, before = int(cur.get(metric) or 0) / n1, int(ref.get(metric) or 0) / max(n0, 1)
+    bad = n1 - int(cur.get(metric) or 0)
+    if before - share < config.get("drift.type.fail_share", 0.0005) or bad < config.get("drift.null_rate.min_rows", 3):
+        return None
+    return Finding(f"{CHECK}.type", FAIL, c.object, name,
+                   f"{bad:,} values of {name} ({1 - share:.1%}) are not a plain {type_name} as before ({c.label})",
+                   {"compared": c.label, "intended_type": type_name, "nonconforming": bad, "share": 1 - share,
+                    "reference_share": 1 - before})
 
 
 def volume_findings(profile: TableProfile, baseline: TableProfile | None, config: ChecksConfig) -> list[Finding]:

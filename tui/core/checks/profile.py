@@ -3,8 +3,8 @@
 `profile_table(runner, spec, config)` returns a `TableProfile`: row count, rows per delivered file,
 and per group ("newest" file against "earlier" ones, or "all" when the table has no delivery column)
 per column: null count and rate, approximate distinct count, min / max (numbers, dates), mean and
-quantiles (numbers), top values with shares (categorical columns), values that fail the declared
-type (text holding numbers or dates), and dates in the future or decades back. Personal columns keep
+quantiles (numbers), top values with shares (categorical columns), how many text values read as
+integers, numbers or timestamps (to catch values that fail their intended type), and dates in the future or decades back. Personal columns keep
 counts only. Profiles round-trip through JSON so history can keep them as baselines.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.core.checks.config import ChecksConfig
 from tui.core.checks.sql import QueryRunner, literal, quote
-from tui.core.checks.targets import BOOLEAN, NUMERIC, OTHER, TEMPORAL, ColumnSpec, TableSpec, is_integer_type
+from tui.core.checks.targets import BOOLEAN, NUMERIC, OTHER, TEMPORAL, TEXT, ColumnSpec, TableSpec, is_integer_type
 
 NEWEST, EARLIER, ALL = "newest", "earlier", "all"
 
@@ -33,6 +33,7 @@ class TableProfile:
     deliveries: tuple[tuple[str, int], ...] = ()  # (file, rows), oldest first
     newest: str | None = None
     seconds: float = 0.0
+    intended: dict[str, str] = field(default_factory=dict)  # text column -> declared integer/number/timestamp
 
     def column(self, group: str, name: str) -> dict[str, Any] | None:
         return self.groups.get(group, {}).get("columns", {}).get(name)
@@ -46,19 +47,32 @@ class TableProfile:
     def from_dict(cls, data: dict[str, Any]) -> TableProfile:
         return cls(data["object"], int(data["rows"]), data.get("groups", {}), data.get("kinds", {}),
                    tuple((f, int(n)) for f, n in data.get("deliveries", [])), data.get("newest"),
-                   float(data.get("seconds", 0.0)))
+                   float(data.get("seconds", 0.0)), data.get("intended", {}))
 
 
 def profile_table(runner: QueryRunner, spec: TableSpec, config: ChecksConfig) -> TableProfile:
     started = time.perf_counter()
     deliveries, newest = _deliveries(runner, spec)
-    split = newest is not None and len(deliveries) > 1
+    earlier = sorted(n for _, n in deliveries[:-1])
+    # Split only tables with several deliveries of real size (not one summary row per file).
+    split = newest is not None and len(deliveries) > 1 and earlier[len(earlier) // 2] >= int(config.get("drift.volume.min_rows", 20))
     rows = runner.rows(profile_sql(spec, config, newest if split else None), f"profile {spec.object}")
     quantiles = config.get("profile.quantiles", [0.05, 0.25, 0.5, 0.75, 0.95])
     groups = {row["__group"]: _group_stats(row, spec, quantiles, config) for row in rows}
     total = sum(g["rows"] for g in groups.values())
     kinds = {c.name: c.kind for c in spec.columns}
-    return TableProfile(spec.object, total, groups, kinds, tuple(deliveries), newest, time.perf_counter() - started)
+    intended = {c.name: t for c in spec.columns if (t := intended_name(c))}
+    return TableProfile(spec.object, total, groups, kinds, tuple(deliveries), newest,
+                        time.perf_counter() - started, intended)
+
+
+def intended_name(column: ColumnSpec) -> str | None:
+    """For a text column with a declared number or date type: integer, number or timestamp."""
+    if column.kind not in (TEXT, OTHER):
+        return None
+    if column.declared_kind == NUMERIC:
+        return "integer" if is_integer_type(column.declared_type) else "number"
+    return "timestamp" if column.declared_kind == TEMPORAL else None
 
 
 def _deliveries(runner: QueryRunner, spec: TableSpec) -> tuple[list[tuple[str, int]], str | None]:
@@ -118,17 +132,14 @@ def _temporal(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, str]]
 
 
 def _conformance(column: ColumnSpec, text: str) -> list[tuple[str, str]]:
-    """Text that should hold the declared type: count values that fail it or are not in canonical form."""
-    declared = column.declared_kind
-    if declared == NUMERIC and is_integer_type(column.declared_type):
-        bad = f"coalesce(CAST(try_cast({text} AS HUGEINT) AS VARCHAR) <> trim({text}, '\" '), TRUE)"
-    elif declared == NUMERIC:
-        bad = f"try_cast(trim({text}, '\" ') AS DOUBLE) IS NULL"
-    elif declared == TEMPORAL:
-        bad = f"try_cast(trim({text}, '\" ') AS TIMESTAMP) IS NULL"
-    else:
+    """Text columns: how many values read as a canonical integer, a number, a timestamp. The intended
+    type is the declared one, or else the one (nearly) every reference value had; drift compares."""
+    if column.personal and column.declared_kind is None:
         return []
-    return [("nonconforming", f"count_if({text} IS NOT NULL AND {bad})")]
+    trimmed = f"trim({text}, '\" ')"
+    return [("int_like", f"count_if(CAST(try_cast({trimmed} AS BIGINT) AS VARCHAR) = {trimmed})"),
+            ("num_like", f"count_if(try_cast({trimmed} AS DOUBLE) IS NOT NULL)"),
+            ("time_like", f"count_if(try_cast({trimmed} AS TIMESTAMP) IS NOT NULL)")]
 
 
 def _group_stats(row: dict[str, Any], spec: TableSpec, quantiles: list[float], config: ChecksConfig) -> dict[str, Any]:

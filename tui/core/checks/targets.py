@@ -90,7 +90,7 @@ def project_targets(project: Project, runner: QueryRunner, config: ChecksConfig,
                     skip_missing: bool = True) -> list[TableSpec]:
     """Sources first, then models in DAG order, restricted to the configured layers."""
     layers = set(config.get("profile.layers", []))
-    skip = set(config.get("profile.skip_objects", []))
+    skip = config.get("profile.skip_objects", [])
     specs: list[TableSpec] = []
     candidates = []
     if "sources" in layers:
@@ -98,7 +98,7 @@ def project_targets(project: Project, runner: QueryRunner, config: ChecksConfig,
     candidates += [model_candidate(project, node) for node in project.in_dag_order(MODEL_TYPES)
                    if node.layer in layers | {"seeds", "snapshots"} and node.materialized != "ephemeral"]
     for candidate in candidates:
-        if candidate is None or candidate["object"] in skip:
+        if candidate is None or any(fnmatch.fnmatch(candidate["object"], p) for p in skip):
             continue
         try:
             specs.append(build_spec(runner, config, **candidate))
@@ -121,9 +121,11 @@ def source_candidate(project: Project, raw: dict) -> dict | None:
 def model_candidate(project: Project, node) -> dict | None:
     if not node.relation_name:
         return None
+    loaded_at = {raw.get("loaded_at_field") for raw in project.sources.values()} - {None}
     return dict(object=node.name, relation=node.relation_name, layer=node.layer,
                 declared={c.name: c.data_type for c in node.columns},
-                categorical=accepted_columns(project, node.unique_id), unique_id=node.unique_id)
+                categorical=accepted_columns(project, node.unique_id), unique_id=node.unique_id,
+                loaded_at=next(iter(sorted(loaded_at)), None))
 
 
 def accepted_columns(project: Project, unique_id: str) -> set[str]:

@@ -1,0 +1,183 @@
+"""Keys and joins: duplicate keys on the "one" side of every relationship and on every unique key,
+duplicate keys inside one delivered file of a raw feed, records delivered twice under new keys, and
+fan-out: a model that carries an ancestor's unique key and now holds several rows per key
+(a join that multiplies rows) is a fail. Facts (rows, distinct keys) are kept as the next baseline.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from tui.core.checks.context import CheckContext
+from tui.core.checks.findings import FAIL, PASS, WARN, Finding, status_for
+from tui.core.checks.refs import ancestors, object_name, referenced_model
+from tui.core.checks.sql import quote
+from tui.core.checks.targets import TableSpec
+
+CHECK = "keys"
+
+
+def unique_keys(ctx: CheckContext) -> dict[str, set[str]]:
+    """object -> columns declared unique, by a unique test or as the `to` side of a relationship."""
+    keys: dict[str, set[str]] = {}
+    project = ctx.project
+    for uid in list(project.nodes) + list(project.sources):
+        for test in project.tests_of(uid):
+            if test.test_name == "unique" and test.column:
+                keys.setdefault(object_name(project, uid), set()).add(test.column)
+            elif test.test_name == "relationships":
+                target, field = referenced_model(str(test.kwargs.get("to"))), test.kwargs.get("field")
+                if target and field:
+                    keys.setdefault(target, set()).add(str(field))
+    return keys
+
+
+def key_findings(ctx: CheckContext) -> list[Finding]:
+    keys = unique_keys(ctx)
+    findings: list[Finding] = []
+    facts = ctx.facts.setdefault("keys", {})
+    for spec in ctx.specs():
+        ctx.check_cancelled()
+        declared = {c for c in keys.get(spec.object, set()) if spec.column(c)}
+        if declared:
+            findings += duplicate_keys(ctx, spec, sorted(declared))
+        if spec.layer == "sources":
+            declared = set(inferred_source_keys(ctx, spec, keys))
+            if spec.delivery_column:
+                findings += duplicates_in_delivery(ctx, spec, sorted(declared))
+        if declared and spec.layer in ("sources", "staging"):
+            findings += duplicate_records(ctx, spec, declared, keys)
+        carried = fan_out_candidates(ctx, spec, keys)
+        if carried - declared:
+            found, facts[spec.object] = fan_out(ctx, spec, sorted(carried | declared))
+            findings += [f for f in found if f.column not in declared]  # declared keys: duplicate_keys reports
+    return findings
+
+
+def duplicate_keys(ctx: CheckContext, spec: TableSpec, columns: list[str]) -> list[Finding]:
+    found = []
+    for column in columns:
+        c = quote(column)
+        row = ctx.runner.one(f"SELECT count(*) AS keys, coalesce(sum(n), 0) AS rows FROM (SELECT {c}, count(*) AS n "
+                             f"FROM {spec.relation} WHERE {c} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)",
+                             f"duplicate {column} in {spec.object}")
+        status = FAIL if row["keys"] else PASS
+        summary = (f"{row['keys']:,} values of {column} appear more than once ({row['rows']:,} rows) although {column} is a key"
+                   if row["keys"] else f"{column} is unique")
+        found.append(Finding(f"{CHECK}.duplicates", status, spec.object, column, summary,
+                             {"duplicated_keys": row["keys"], "rows_involved": row["rows"]}))
+    return found
+
+
+def inferred_source_keys(ctx: CheckContext, spec: TableSpec, keys: dict[str, set[str]]) -> list[str]:
+    """A raw feed's key: a column of it declared unique by a model built straight from it (two hops
+    at most, so a base view between the source and its staging model is allowed)."""
+    near, frontier = set(), {spec.unique_id}
+    for _ in range(2):
+        frontier = {c for uid in frontier for c in ctx.project.child_map.get(uid, []) if not c.startswith("test.")}
+        near |= frontier
+    names = {c for uid in near for c in keys.get(object_name(ctx.project, uid), set())}
+    return sorted(c.name for c in spec.columns if c.name in names)
+
+
+def duplicates_in_delivery(ctx: CheckContext, spec: TableSpec, columns: list[str]) -> list[Finding]:
+    """Re-deliveries across files are normal; the same key twice inside one file is not."""
+    found = []
+    f = quote(spec.delivery_column)
+    for column in columns:
+        c = quote(column)
+        rows = ctx.runner.rows(f"SELECT {f} AS file, count(*) AS keys, sum(n) AS rows FROM (SELECT {f}, {c}, count(*) AS n "
+                               f"FROM {spec.relation} WHERE {c} IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) GROUP BY 1 ORDER BY 1",
+                               f"duplicate {column} within a delivery of {spec.object}")
+        if not rows:
+            found.append(Finding(f"{CHECK}.delivery_duplicates", PASS, spec.object, column,
+                                 f"no {column} appears twice within one delivered file", {}))
+            continue
+        total = sum(int(r["keys"]) for r in rows)
+        files = {str(r["file"]): int(r["keys"]) for r in rows}
+        found.append(Finding(f"{CHECK}.delivery_duplicates", FAIL, spec.object, column,
+                             f"{total:,} values of {column} are sent more than once within the same file "
+                             f"({len(files)} of the delivered files)", {"duplicated_keys": total, "files": files}))
+    return found
+
+
+def record_columns(ctx: CheckContext, spec: TableSpec, keys: set[str]) -> list[str]:
+    ignored = [p.lower() for p in ctx.config.get("keys.ignore_column_patterns", [])]
+    return [c.name for c in spec.columns if c.name not in keys and not c.name.startswith("_")
+            and not any(p in c.name.lower() or fnmatch.fnmatch(c.name.lower(), p) for p in ignored)]
+
+
+def duplicate_records(ctx: CheckContext, spec: TableSpec, keys: set[str], all_keys: dict[str, set[str]]) -> list[Finding]:
+    """Rows identical in every business column under another key: a record delivered twice.
+    (The same key twice is a duplicate key, counted elsewhere.)"""
+    columns = record_columns(ctx, spec, keys)
+    if len(columns) < 2:
+        return []
+    record = ", ".join(quote(c) for c in columns)
+    keyed = ", ".join(quote(c) for c in sorted(keys))
+    row = ctx.runner.one(f"SELECT count(*) AS rows, count(DISTINCT ({record})) AS records, "
+                         f"count(DISTINCT ({keyed}, {record})) AS keyed_records FROM {spec.relation}",
+                         f"records repeated under new keys in {spec.object}")
+    extra = int(row["keyed_records"]) - int(row["records"])
+    share = extra / row["rows"] if row["rows"] else 0.0
+    status = status_for(share, None, ctx.config.get("keys.duplicate_records.fail_share", 0.005))
+    if extra and status == PASS:
+        status = WARN
+    key = ", ".join(sorted(keys))
+    summary = (f"{extra:,} rows ({share:.1%}) repeat another row in every column under a new {key}"
+               if extra else f"no record repeated under a new {key}")
+    column = _first_reference(ctx, spec, columns, all_keys)
+    return [Finding(f"{CHECK}.duplicate_records", status, spec.object, column, summary,
+                    {"rows": row["rows"], "distinct_records": row["records"], "repeated_rows": extra,
+                     "key": key, "compared_columns": columns})]
+
+
+def _first_reference(ctx: CheckContext, spec: TableSpec, columns: list[str], all_keys: dict[str, set[str]]) -> str | None:
+    """The column naming what was duplicated: one that references another table (a relationship
+    test, else another object's key), else the first compared column."""
+    related = {t.column for t in ctx.project.tests_of(spec.unique_id or "") if t.test_name == "relationships"}
+    foreign = {c for name, cs in all_keys.items() if name != spec.object for c in cs}
+    return next((c for c in columns if c in related), next((c for c in columns if c in foreign), columns[0] if columns else None))
+
+
+def fan_out_candidates(ctx: CheckContext, spec: TableSpec, keys: dict[str, set[str]]) -> set[str]:
+    if spec.layer == "sources" or not spec.unique_id:
+        return set()
+    names = {object_name(ctx.project, uid) for uid in ancestors(ctx.project, spec.unique_id)}
+    inherited = {c for name in names for c in keys.get(name, set())}
+    return {c.name for c in spec.columns if c.name in inherited}
+
+
+def fan_out(ctx: CheckContext, spec: TableSpec, columns: list[str]) -> tuple[list[Finding], dict]:
+    """Rows per key of each inherited key; the model's grain is the key with the fewest repeats."""
+    select = ", ".join(f"count(DISTINCT {quote(c)}) AS {quote('d_' + c)}, count({quote(c)}) AS {quote('n_' + c)}" for c in columns)
+    row = ctx.runner.one(f"SELECT count(*) AS rows, {select} FROM {spec.relation}", f"fan-out of {spec.object}")
+    stats = {c: {"distinct": int(row[f"d_{c}"]), "nonnull": int(row[f"n_{c}"])} for c in columns}
+    facts = {"rows": int(row["rows"]), "keys": stats}
+    usable = {c: s for c, s in stats.items() if s["distinct"]}
+    if not usable:
+        return [], facts
+    grain = max(usable, key=lambda c: (usable[c]["distinct"] / usable[c]["nonnull"], c))
+    ratio = usable[grain]["nonnull"] / usable[grain]["distinct"]
+    before = ctx.baseline.facts.get("keys", {}).get(spec.object, {}).get("keys", {}).get(grain)
+    before_ratio = before["nonnull"] / before["distinct"] if before and before.get("distinct") else None
+    status = _fan_out_status(ratio, before_ratio, ctx)
+    evidence = {"grain_key": grain, "rows": facts["rows"], "distinct_keys": usable[grain]["distinct"],
+                "rows_per_key": ratio, "baseline_rows_per_key": before_ratio}
+    if status == PASS:
+        return [Finding(f"{CHECK}.fan_out", PASS, spec.object, grain, f"one row per {grain} ({ratio:.3f} rows per key)", evidence)], facts
+    extra = usable[grain]["nonnull"] - usable[grain]["distinct"]
+    was = f"; baseline {before_ratio:.3f}" if before_ratio else ""
+    return [Finding(f"{CHECK}.fan_out", status, spec.object, grain,
+                    f"a join multiplies rows: {extra:,} extra rows, {ratio:.3f} rows per {grain}{was}", evidence)], facts
+
+
+def _fan_out_status(ratio: float, before: float | None, ctx: CheckContext) -> str:
+    if ratio <= 1.0:
+        return PASS
+    if before is not None:
+        if before <= 1.0:
+            return FAIL  # one row per key at the baseline, several now: a join multiplies rows
+        return WARN if ratio > before * ctx.config.get("keys.fan_out_growth_warn", 1.5) else PASS
+    # No baseline: a model that keeps nearly one row per key and now has repeats looks like a fan-out.
+    return WARN if ratio <= ctx.config.get("keys.fan_out_max_ratio_without_baseline", 1.1) else PASS
