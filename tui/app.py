@@ -136,10 +136,11 @@ class PipelineApp(App):
 
     def on_dbt_ready(self, message: DbtReady) -> None:
         self.header_info.dbt_state = "dbt ready"
+        build_now = self._build_after_ready or not self._has_warehouse()
         if self.cockpit.view is None or self._build_after_ready:
-            self._load_project()
+            self._load_project(quiet=build_now)
         self._refresh_header()
-        if self._build_after_ready or not self._has_warehouse():
+        if build_now:
             self._build_after_ready = False
             self.action_build()
 

@@ -52,10 +52,26 @@ def setup_for(workspace: Workspace) -> Callable[[Progress], bool] | None:
     return setup
 
 
+def target_name(workspace: Workspace) -> str:
+    """The dbt target in use: the option, else the profile's default target (read from the YAML files)."""
+    if workspace.target:
+        return workspace.target
+    try:
+        import yaml
+
+        profile = yaml.safe_load((workspace.project_dir / "dbt_project.yml").read_text()).get("profile")
+        profiles = yaml.safe_load((workspace.profiles_dir / "profiles.yml").read_text())
+        return str(profiles[profile].get("target") or "default")
+    except Exception:  # unreadable or templated YAML: the header just says "default"
+        return "default"
+
+
 def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp) -> PipelineApp:
     workspace.ensure_dirs()
-    return app_class(cockpit_for(workspace), make_client=client_factory(workspace), setup=setup_for(workspace),
-                     workspace=workspace)
+    app = app_class(cockpit_for(workspace), make_client=client_factory(workspace), setup=setup_for(workspace),
+                    workspace=workspace)
+    app.header_info.target = target_name(workspace)
+    return app
 
 
 def run_from_cli(ctx: Any) -> None:

@@ -14,7 +14,7 @@ from tui.widgets.gantt import Gantt
 from tui.widgets.header import CockpitHeader
 from tui.widgets.run_table import GROUP_PREFIX, RunTable
 
-SIZE = (100, 30)
+SIZE = (120, 30)  # wide layout: every column, status words
 
 
 def cell(table: DataTable, row: str, column: str) -> str:

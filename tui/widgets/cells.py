@@ -22,11 +22,12 @@ STATUS_BADGES = {
 }
 
 
-def status_cell(status: str | None) -> Text:
+def status_cell(status: str | None, compact: bool = False) -> Text:
+    """`✓ ok`, `✗ error`…; only the symbol when compact (narrow terminals)."""
     if status is None:
-        return Text("· —", style="dim")
+        return Text("·" if compact else "· —", style="dim")
     label, style = STATUS_BADGES.get(status, (status[:7], ""))
-    return Text(label, style=style)
+    return Text(label.split(" ")[0] if compact else label, style=style)
 
 
 def seconds(value: float | None) -> str:

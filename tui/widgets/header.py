@@ -49,18 +49,17 @@ def render_header(info: HeaderInfo) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" ◆ ", style="bold")
     text.append(info.project or "no project", style="bold")
-    text.append(f" · {info.target}")
-    if info.warehouse:
-        text.append(f" · {info.warehouse} {_size(info.warehouse_bytes)}".rstrip())
-    last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
-    text.append(f" · last run {last}")
+    text.append(f" · {info.target} · ")
     state_style = "green" if info.dbt_state == "dbt ready" else "red" if "failed" in info.dbt_state else "yellow"
-    text.append(" · ")
     text.append(info.dbt_state, style=state_style)
     if info.full_refresh:
         text.append(" FULL-REFRESH ", style="bold black on yellow")
     if info.watching:
         text.append(" WATCH ", style="bold black on cyan")
+    last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
+    text.append(f" · last run {last}")
+    if info.warehouse:  # last: on a narrow terminal it is what gets cut
+        text.append(f" · {info.warehouse} {_size(info.warehouse_bytes)}".rstrip())
     return text
 
 

@@ -20,11 +20,13 @@ WIDE = 110  # at or above this width the table shows every column
 
 
 def _columns(wide: bool) -> list[tuple[str, str, int]]:
-    name_width = 34 if wide else 20
+    """Column key, label, width. Narrow terminals (80 columns) get a symbol for the status."""
+    name_width = 38 if wide else 26
     spark = 12 if wide else 6
     columns = [
-        ("node", "Node", name_width), ("status", "Status", 7), ("time", "Time", 6), ("median", "Median", 6),
-        ("change", "Chg", 5), ("rows", "Rows", 6), ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", spark),
+        ("node", "Node", name_width), ("status", "Status" if wide else "", 7 if wide else 1),
+        ("time", "Time", 6), ("median", "Median", 6), ("change", "Chg", 5), ("rows", "Rows", 6),
+        ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", spark),
     ]
     if wide:
         columns.append(("rspark", "Rows trend", spark))
@@ -84,7 +86,7 @@ class RunTable(DataTable):
 
     def _cells(self, state: NodeState, now: float) -> list:
         row = [
-            self._label(state), cells.status_cell(state.status), cells.time_cell(state, now),
+            self._label(state), cells.status_cell(state.status, not self._wide), cells.time_cell(state, now),
             Text(cells.seconds(state.median_s), style="dim", justify="right"), cells.ratio_cell(state),
             cells.rows_cell(state), cells.delta_rows_cell(state),
         ]
