@@ -39,11 +39,16 @@ def tiny_workspace(tiny_template, tmp_path):
 @pytest.fixture(scope="session")
 def built_workspace(tmp_path_factory):
     """The embedded project, generated at the `test` size and built once (see module docstring)."""
-    from tui.core.demo import ensure_demo_data
-    from tui.core.workspace import Workspace
+    from tui.core.session import DbtSession
+    from tui.core.workspace import Workspace, ensure_demo_data
 
     root = tmp_path_factory.mktemp("built_workspace")
     workspace = Workspace.resolve(workspace=root)
-    finished = ensure_demo_data(workspace, progress=lambda message: None, size="test")
-    assert finished is not None and finished.status == "success", finished
+    assert ensure_demo_data(workspace, lambda message, fraction=None: None, size="test")
+    session = DbtSession(workspace)
+    try:
+        finished = session.invoke("build")
+    finally:
+        session.close()
+    assert finished.status == "success", finished.error
     return workspace

@@ -54,6 +54,7 @@ class EventTranslator:
         self.emit, self.count_rows, self.rate = emit, count_rows, rate_per_hour
         self.cancelling, self.count_views = cancelling, count_views
         self.run_id: str | None = None
+        self.planned = 0
         self.started_at = time.time()
         self.failed: list[str] = []
         self.first_error: str | None = None
@@ -91,10 +92,17 @@ class EventTranslator:
 
     def _on_planned(self, msg: Any) -> None:
         self.ensure_started(msg.info.invocation_id)
-        self.emit(NodesPlanned(self.run_id, int(msg.data.node_count)))
+        self._plan(int(msg.data.node_count))
+
+    def _plan(self, total: int) -> None:
+        """ConcurrencyLine leaves unit tests out; the start lines' total counts them: keep the latest."""
+        if total and total != self.planned:
+            self.planned = total
+            self.emit(NodesPlanned(self.run_id, total))
 
     def _on_node_start(self, msg: Any) -> None:
         self.ensure_started(msg.info.invocation_id)
+        self._plan(int(msg.data.total))
         node = msg.data.node_info
         self.emit(NodeStarted(
             self.run_id, node.unique_id, node.node_name, node.resource_type, node.materialized or None,

@@ -22,12 +22,16 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import platformdirs
 
 APP_NAME = "pipeline-tui"
 WORKSPACE_ENV = "PIPELINE_TUI_WORKSPACE"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../tui
+
+
+Progress = Callable[[str, "float | None"], None]  # (message, fraction done or None)
 
 
 class WorkspaceError(Exception):
@@ -114,9 +118,12 @@ class Workspace:
             **{key: os.environ.get(key) or value for key, value in tuning.items()},
         }
 
+    def has_raw_data(self) -> bool:
+        return self.raw_dir.is_dir() and any(self.raw_dir.iterdir())
+
     def has_data(self) -> bool:
         """True when raw feeds exist and the warehouse has been built at least once."""
-        return self.warehouse.is_file() and any(self.raw_dir.glob("*"))
+        return self.warehouse.is_file() and self.has_raw_data()
 
 
 def _project_dir(option: Path | str | None) -> Path:
@@ -165,3 +172,23 @@ def git_revision(project_dir: Path) -> str | None:
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def ensure_demo_data(workspace: Workspace, progress: Progress, *, size: str = "demo") -> bool:
+    """First start: generate the demo raw feeds if the embedded project has none. Never imports dbt.
+
+    Returns True when the warehouse must now be built (data generated now, or never built):
+    the caller builds it through its session or worker (`build`), so the TUI keeps dbt out of
+    its own process. Does nothing (False) for a project other than the embedded one.
+    """
+    if not workspace.embedded:
+        return False
+    workspace.ensure_dirs()
+    if not workspace.has_raw_data():
+        from tui.core.generator import generate
+
+        progress(f"first start: generating the {size} dataset in {workspace.raw_dir}…", 0.0)
+        summary = generate(workspace.raw_dir, "baseline", size=size)
+        progress(f"generated {summary.total_rows:,} raw rows in {summary.seconds:.1f} s", 1.0)
+        return True
+    return not workspace.warehouse.is_file()
