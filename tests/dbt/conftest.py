@@ -61,6 +61,7 @@ class DbtRun:
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            con.execute(f"set file_search_path = '{self.raw}'")  # the base_* views read raw files
             return con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list | None = None):
