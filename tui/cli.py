@@ -16,6 +16,7 @@ import typer
 from tui.commands import fixtures as fixtures_commands
 from tui.commands import history as history_commands
 from tui.commands import run as run_commands
+from tui.commands import triage as triage_commands
 
 app = typer.Typer(
     name="pipeline-tui",
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(run_commands.app)
 app.add_typer(history_commands.app, name="history")
 app.add_typer(fixtures_commands.app, name="fixtures")
+app.add_typer(triage_commands.app)
 
 
 @app.callback(invoke_without_command=True)

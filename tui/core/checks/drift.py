@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.core.checks.config import ChecksConfig
 from tui.core.checks.findings import FAIL, PASS, WARN, Finding, status_for
-from tui.core.checks.profile import ALL, EARLIER, NEWEST, TableProfile, file_label
+from tui.core.checks.profile import ALL, EARLIER, NEWEST, TableProfile, file_label, merged
 from tui.core.checks.targets import NUMERIC, TEMPORAL
 
 CHECK = "drift"
@@ -42,12 +42,9 @@ def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Co
                                 f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds, profile.intended))
     if baseline is not None:
         current_label = NEWEST if NEWEST in profile.groups else ALL
-        reference_label = NEWEST if NEWEST in baseline.groups else ALL
-        if current_label in profile.groups and reference_label in baseline.groups and \
-                (current_label == ALL or profile.newest != baseline.newest):
-            found.append(Comparison(profile.object, profile.groups[current_label], baseline.groups[reference_label],
-                                    f"{_describe(profile, current_label)} vs baseline {_describe(baseline, reference_label)}",
-                                    profile.kinds, profile.intended))
+        if current_label in profile.groups:
+            found.append(Comparison(profile.object, profile.groups[current_label], merged(baseline),
+                                    f"{_describe(profile, current_label)} vs baseline table", profile.kinds, profile.intended))
     return found
 
 

@@ -66,6 +66,42 @@ def profile_table(runner: QueryRunner, spec: TableSpec, config: ChecksConfig) ->
                         time.perf_counter() - started, intended)
 
 
+def merged(profile: TableProfile) -> dict[str, Any]:
+    """The whole table as one group: counts add up, shares and means are weighted; quantiles are
+    taken from the larger group (an approximation, good enough as a reference)."""
+    groups = list(profile.groups.values())
+    if len(groups) == 1:
+        return groups[0]
+    big = max(groups, key=lambda g: g["rows"])
+    rows = sum(g["rows"] for g in groups)
+    columns = {name: _merge_column([g["columns"].get(name, {}) for g in groups], [g["rows"] for g in groups], big["columns"].get(name, {}))
+               for name in big["columns"]}
+    return {"rows": rows, "columns": columns}
+
+
+def _merge_column(parts: list[dict[str, Any]], sizes: list[int], big: dict[str, Any]) -> dict[str, Any]:
+    out = dict(big)
+    rows = sum(sizes)
+    for key in ("nulls", "future", "ancient", "int_like", "num_like", "time_like", "true"):
+        if key in big:
+            out[key] = sum(int(p.get(key) or 0) for p in parts)
+    out["null_rate"] = out.get("nulls", 0) / rows if rows else 0.0
+    nonnull = [n - int(p.get("nulls") or 0) for p, n in zip(parts, sizes)]
+    if "mean" in big and sum(nonnull):
+        out["mean"] = sum((p.get("mean") or 0) * w for p, w in zip(parts, nonnull)) / sum(nonnull)
+    for key, pick in (("min", min), ("max", max)):
+        values = [p[key] for p in parts if p.get(key) is not None]
+        if values and key in big:
+            out[key] = pick(values)
+    if "top" in big and sum(nonnull):
+        shares: dict[Any, float] = {}
+        for p, w in zip(parts, nonnull):
+            for value, share in p.get("top", []):
+                shares[value] = shares.get(value, 0.0) + share * w / sum(nonnull)
+        out["top"] = [[v, s] for v, s in sorted(shares.items(), key=lambda kv: -kv[1])]
+    return out
+
+
 def intended_name(column: ColumnSpec) -> str | None:
     """For a text column with a declared number or date type: integer, number or timestamp."""
     if column.kind not in (TEXT, OTHER):

@@ -92,14 +92,18 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def open_warehouse(path: Path | str, catalog: str | None = None, memory_limit: str | None = None) -> QueryRunner:
-    """Attach `path` read-only as `catalog` (default: the file's stem, as dbt-duckdb names it)."""
+def open_warehouse(path: Path | str, catalog: str | None = None, memory_limit: str | None = None,
+                   file_search_path: Path | str | None = None) -> QueryRunner:
+    """Attach `path` read-only as `catalog` (default: the file's stem, as dbt-duckdb names it).
+    `file_search_path` is where relative file names in sources and views resolve (the raw folder)."""
     path = Path(path)
     if not path.is_file():
         raise WarehouseError(f"no warehouse at {path}: build the project first (pipeline-tui build)")
     conn = connect_memory()
     if memory_limit:
         conn.execute(f"SET memory_limit = {literal(memory_limit)}")
+    if file_search_path:
+        conn.execute(f"SET file_search_path = {literal(str(file_search_path))}")
     name = catalog or path.stem
     try:
         conn.execute(f"ATTACH {literal(str(path))} AS {quote(name)} (READ_ONLY)")
