@@ -1,5 +1,9 @@
+{{ config(materialized='table') }}
+
 -- Every line of every claims file, cast, with the reason it is rejected (null when it is accepted).
 -- employee_id may arrive as a zero-padded string ("000123"): the cast to bigint normalises it.
+-- A table, so the JSON is parsed once per build (staging, rejects and feed loads all read it);
+-- the raw text is kept for rejected lines only.
 with source as (
 
     select * from {{ source('benefits', 'claims') }}
@@ -28,10 +32,10 @@ parsed as (
 
 ),
 
-final as (
+classified as (
 
     select
-        * exclude (plan_id_raw),
+        *,
         case
             when not is_valid_json then 'invalid_json'
             when claim_id is null then 'invalid_claim_id'
@@ -43,6 +47,15 @@ final as (
             when last_updated is null then 'invalid_last_updated'
         end as reject_reason
     from parsed
+
+),
+
+final as (
+
+    select
+        * exclude (plan_id_raw, raw_line),
+        case when reject_reason is not null then raw_line end as raw_line
+    from classified
 
 )
 
