@@ -1,8 +1,9 @@
-"""Child process of bench_tui.py: start the cockpit like `pipeline-tui` does, print when the first frame is painted.
+"""Child process of bench_tui.py: open the cockpit as `pipeline-tui` does, print when the first frame is painted.
+
+    python bench/tui_first_frame_child.py WORKSPACE_ROOT
 
 Prints `FIRST_FRAME <unix time>` after the first refresh of the run screen, then exits. The
 parent measures from just before it spawned this interpreter, so Python's start-up counts.
-`--import-dbt` imports dbt first: the counterfactual of an app that loads dbt before its first frame.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    target = Path(sys.argv[1])
-    if "--import-dbt" in sys.argv:
-        import dbt.cli.main  # noqa: F401
-
     from tui.app import PipelineApp
-    from tui.core.cockpit import Cockpit, CockpitPaths
+    from tui.core.workspace import Workspace
+    from tui.launch import build_app
 
     class FirstFrameApp(PipelineApp):
         def on_mount(self) -> None:
@@ -29,8 +27,8 @@ def main() -> None:
             print(f"FIRST_FRAME {time.time():.6f}", flush=True)
             self.exit()
 
-    paths = CockpitPaths(target.parent, target, None, target.parent / "state")
-    FirstFrameApp(Cockpit(paths)).run(headless=True, size=(80, 24))
+    workspace = Workspace.resolve(workspace=Path(sys.argv[1]))
+    build_app(workspace, app_class=FirstFrameApp).run(headless=True, size=(80, 24))
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ import shutil
 import time
 
 import pytest
-from tui_helpers import make_tiny_project
+from tui_helpers import make_tiny_project, plain
 
 from tui.launch import build_app, dev_workspace
+from tui.widgets.run_progress import RunProgress
 from tui.widgets.run_table import RunTable
 
 SIZE = (120, 40)
@@ -63,8 +64,9 @@ async def test_b_builds_every_node_and_shows_its_time(live_project):
         for uid, state in app.view.nodes.items():
             assert state.status in ("success", "pass"), uid
             assert state.duration_s is not None and state.duration_s >= 0
-            assert table.get_cell(uid, "time").plain.endswith("s")
-        assert "100%" in str(app.screen.query_one("#run-bar").render()) or app.view.done == len(app.view.nodes)
+            assert table.cell(uid, "time").text.endswith("s")
+        assert "100%" in plain(app.screen.query_one(RunProgress).content)
+        assert app.view.done == len(app.view.nodes)
 
 
 async def test_r_rebuilds_only_the_selected_model(live_project):

@@ -17,7 +17,10 @@ from tui.widgets.run_table import GROUP_PREFIX, RunTable
 SIZE = (120, 30)  # wide layout: every column, status words
 
 
-def cell(table: DataTable, row: str, column: str) -> str:
+def cell(table, row: str, column: str) -> str:
+    """What a table shows in a cell, whichever table it is."""
+    if isinstance(table, RunTable):
+        return table.cell(row, column).text
     value = table.get_cell(row, column)
     return value.plain if isinstance(value, Text) else str(value)
 
@@ -26,7 +29,7 @@ async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_ap
     async with tiny_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         table = tiny_app.screen.query_one(RunTable)
-        keys = [row.key.value for row in table.ordered_rows]
+        keys = list(table.keys)
         groups = [k.removeprefix(GROUP_PREFIX) for k in keys if k.startswith(GROUP_PREFIX)]
         assert groups == ["staging", "intermediate", "marts", "tests"]
         node_keys = [k for k in keys if not k.startswith(GROUP_PREFIX)]
@@ -42,7 +45,7 @@ async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_ap
         slow = "model.tiny.fct_claims"
         assert cell(table, slow, "status") == "✓ ok"
         assert cell(table, slow, "change").startswith("×3")  # fixed history slows it 3x in the last run
-        assert "bold white on red" in str(table.get_cell(slow, "change").style)
+        assert table.cell(slow, "change").style == "bold white on red"
         steady = "model.tiny.stg_claims"
         points = fixed_history(tiny_app.cockpit.project, "fct_claims")[steady]
         median = statistics.median(p.duration_s for p in points[:-1])
@@ -67,7 +70,7 @@ async def test_filter_keeps_matching_rows_and_escape_clears_it(tiny_app, tiny_ma
         assert isinstance(tiny_app.focused, Input)
         await pilot.press(*"fct_")
         table = tiny_app.screen.query_one(RunTable)
-        names = {row.key.value for row in table.ordered_rows if not row.key.value.startswith(GROUP_PREFIX)}
+        names = {key for key in table.keys if not key.startswith(GROUP_PREFIX)}
         assert names == {"model.tiny.fct_claims", "model.tiny.fct_department_claims", *(
             uid for uid, label in tiny_app.labels.items() if "fct_" in label.lower())}
         await pilot.press("escape")

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from tui.core.project import Project
 from tui.core.run_view import NodeState, RunView
-from tui.widgets.cells import count, seconds, status_cell
+from tui.widgets.cells import as_text, count, seconds, status_cell
 from tui.widgets.chart import RunChart
 from tui.widgets.header import CockpitHeader
 
@@ -25,7 +25,7 @@ def summary_text(state: NodeState, labels: dict[str, str]) -> Text:
     text.append(f"  {node.resource_type} · {node.materialized or '—'} · {node.layer} · {node.original_file_path}\n", style="dim")
     text.append(node.description or "(no description)")
     text.append("\nlast run: ")
-    text.append_text(status_cell(state.status))
+    text.append_text(as_text(status_cell(state.status)))
     text.append(f"  {seconds(state.duration_s) or '—'} (median {seconds(state.median_s) or '—'})  rows {count(state.rows) or '—'}")
     if state.current and state.current.message and state.status not in ("success", "pass"):
         text.append(f"\n{state.current.message.splitlines()[0]}", style="red")
@@ -58,7 +58,7 @@ def columns_table(project: Project, view: RunView, uid: str) -> Table:
         for test in (t for t in tests if t.column == name):
             state = view.nodes.get(test.unique_id)
             badges.append(test.test_name + " ")
-            badges.append_text(status_cell(state.status if state else None))
+            badges.append_text(as_text(status_cell(state.status if state else None)))
             badges.append("  ")
         column = described.get(name) if name else None
         table.add_row(name or "(model)", (column.data_type if column else None) or "", badges,

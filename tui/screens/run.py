@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from tui.widgets.error_bar import ErrorBar
 from tui.widgets.header import CockpitHeader
@@ -63,14 +63,11 @@ class RunScreen(Screen):
             self.query_one(RunProgress).show_run(view)
 
     # --- selection ------------------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#run-table")
-    def _remember_selection(self) -> None:
-        uid = self.query_one(RunTable).selected_uid
-        if uid:
-            self.app.selected_uid = uid
+    def on_run_table_node_highlighted(self, message: RunTable.NodeHighlighted) -> None:
+        self.app.selected_uid = message.uid
 
-    @on(DataTable.RowSelected, "#run-table")
-    def _open_detail(self) -> None:
+    def on_run_table_node_chosen(self, message: RunTable.NodeChosen) -> None:
+        self.app.selected_uid = message.uid
         self.action_detail()
 
     def action_detail(self) -> None:

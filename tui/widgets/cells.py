@@ -1,10 +1,16 @@
 """Formatting of run values for table cells: status badges, durations, ratios, row counts.
 
-Rich `Text` with named colours that read well on light and dark themes.
+A `Cell` is plain text with one style and an alignment: the run table draws it straight into
+segments (no Rich layout per cell), and `as_text` gives a Rich `Text` for other widgets.
+Named colours read well on light and dark themes.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
+from rich.style import Style
 from rich.text import Text
 
 from tui.core.run_view import RUNNING, NodeState, sparkline
@@ -18,16 +24,32 @@ STATUS_BADGES = {
     "runtime error": ("✗ error", "bold red"),
     "skipped": ("↷ skip", "dim"),
     "cancelled": ("■ stop", "magenta"),
+    "interrupted": ("■ stop", "magenta"),
     RUNNING: ("● run", "bold yellow"),
 }
 
 
-def status_cell(status: str | None, compact: bool = False) -> Text:
+class Cell(NamedTuple):
+    text: str
+    style: str = ""
+    right: bool = False  # right-aligned (numbers)
+
+
+@lru_cache(maxsize=256)
+def style_of(name: str) -> Style:
+    return Style.parse(name) if name else Style()
+
+
+def as_text(cell: Cell) -> Text:
+    return Text(cell.text, style=cell.style, justify="right" if cell.right else "left")
+
+
+def status_cell(status: str | None, compact: bool = False) -> Cell:
     """`✓ ok`, `✗ error`…; only the symbol when compact (narrow terminals)."""
     if status is None:
-        return Text("·" if compact else "· —", style="dim")
+        return Cell("·" if compact else "· —", "dim")
     label, style = STATUS_BADGES.get(status, (status[:7], ""))
-    return Text(label.split(" ")[0] if compact else label, style=style)
+    return Cell(label.split(" ")[0] if compact else label, style)
 
 
 def seconds(value: float | None) -> str:
@@ -40,25 +62,29 @@ def seconds(value: float | None) -> str:
     return f"{int(value // 60)}m{int(value % 60):02d}"
 
 
-def time_cell(state: NodeState, now: float) -> Text:
+def time_cell(state: NodeState, now: float) -> Cell:
     elapsed = state.elapsed(now)
     if elapsed is not None:
-        return Text(seconds(elapsed) + "…", style="yellow", justify="right")
-    return Text(seconds(state.duration_s), justify="right")
+        return Cell(seconds(elapsed) + "…", "yellow", True)
+    return Cell(seconds(state.duration_s), "", True)
 
 
-def ratio_cell(state: NodeState) -> Text:
+def median_cell(state: NodeState) -> Cell:
+    return Cell(seconds(state.median_s), "dim", True)
+
+
+def ratio_cell(state: NodeState) -> Cell:
     ratio = state.ratio
     if ratio is None:
-        return Text("")
+        return Cell("")
     label = f"×{ratio:.1f}"
     if state.regressed:
-        return Text(label, style="bold white on red", justify="right")
+        return Cell(label, "bold white on red", True)
     if ratio >= 1.3:
-        return Text(label, style="yellow", justify="right")
+        return Cell(label, "yellow", True)
     if ratio <= 0.7:
-        return Text(label, style="green", justify="right")
-    return Text(label, style="dim", justify="right")
+        return Cell(label, "green", True)
+    return Cell(label, "dim", True)
 
 
 def count(value: int | float | None) -> str:
@@ -71,22 +97,22 @@ def count(value: int | float | None) -> str:
     return f"{int(value):,}"
 
 
-def rows_cell(state: NodeState) -> Text:
+def rows_cell(state: NodeState) -> Cell:
     if state.node.resource_type == "test":
         failures = state.current.failures if state.current else None
-        return Text("" if not failures else f"{count(failures)} bad", style="red", justify="right")
-    return Text(count(state.rows), justify="right")
+        return Cell("" if not failures else f"{count(failures)} bad", "red", True)
+    return Cell(count(state.rows), "", True)
 
 
-def delta_rows_cell(state: NodeState) -> Text:
+def delta_rows_cell(state: NodeState) -> Cell:
     delta = state.delta_rows
     if delta is None:
-        return Text("")
+        return Cell("")
     if delta == 0:
-        return Text("0", style="dim", justify="right")
+        return Cell("0", "dim", True)
     sign = "+" if delta > 0 else "−"
-    return Text(sign + count(abs(delta)), style="cyan" if delta > 0 else "magenta", justify="right")
+    return Cell(sign + count(abs(delta)), "cyan" if delta > 0 else "magenta", True)
 
 
-def spark_cell(state: NodeState, attribute: str, width: int) -> Text:
-    return Text(sparkline(state.series(attribute), width), style="blue")
+def spark_cell(state: NodeState, attribute: str, width: int) -> Cell:
+    return Cell(sparkline(state.series(attribute), width), "blue")

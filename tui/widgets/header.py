@@ -75,4 +75,4 @@ class CockpitHeader(Static):
 
     def redraw(self) -> None:
         info = getattr(self.app, "header_info", None)
-        self.update(render_header(info) if info else "")
+        self.update(render_header(info) if info else "", layout=False)

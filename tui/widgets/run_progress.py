@@ -1,15 +1,20 @@
-"""Run progress: a bar of nodes done / total and a one-line summary of the invocation."""
+"""Run progress: a bar of nodes done / total and a one-line summary of the invocation.
+
+Drawn as one line of text with a fixed height, and redrawn only when the text changes, so a
+flood of run events never triggers a layout pass (a Textual ProgressBar relayouts its labels).
+"""
 
 from __future__ import annotations
 
 import time
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Label, ProgressBar
+from rich.text import Text
+from textual.widgets import Static
 
 from tui.core.run_view import RunView
 from tui.widgets.cells import seconds
+
+BAR_WIDTH = 24
 
 
 def summary(view: RunView, now: float) -> str:
@@ -19,28 +24,49 @@ def summary(view: RunView, now: float) -> str:
     what = run.command + (f" -s {run.selector}" if run.selector else "") + (" --full-refresh" if run.full_refresh else "")
     if view.finished is None:
         return f"{what} · {view.done}/{view.planned or '?'} nodes · {seconds(now - run.started_at)}"
-    status = view.finished.status
-    return f"{what} · {status} · {view.done} nodes in {seconds(view.finished.elapsed_s)}"
+    return f"{what} · {view.finished.status} · {view.done} nodes in {seconds(view.finished.elapsed_s)}"
 
 
-class RunProgress(Horizontal):
-    """Progress bar plus summary; `show_run` redraws from a RunView, `show_step` for set-up steps."""
+def bar(fraction: float | None, width: int = BAR_WIDTH) -> Text:
+    """`━━━━╸────` filled to `fraction`; None draws an indeterminate bar."""
+    if fraction is None:
+        return Text("╺━╸" + "─" * (width - 3), style="yellow")
+    filled = max(0.0, min(1.0, fraction)) * width
+    whole = int(filled)
+    text = Text("━" * whole, style="green" if fraction >= 1 else "yellow")
+    if whole < width:
+        text.append("╸" if filled - whole >= 0.5 else "─", style="yellow" if filled - whole >= 0.5 else "dim")
+        text.append("─" * (width - whole - 1), style="dim")
+    return text
 
-    def compose(self) -> ComposeResult:
-        yield ProgressBar(total=None, show_eta=False, id="run-bar")
-        yield Label("", id="run-summary")
+
+class RunProgress(Static):
+    """`show_run` redraws from a RunView, `show_step` for set-up steps (demo data, first build)."""
+
+    DEFAULT_CSS = "RunProgress { height: 1; padding: 0 1; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown = ""
+
+    def _draw(self, fraction: float | None, label: str) -> None:
+        percent = "" if fraction is None else f"{fraction * 100:3.0f}%"
+        key = f"{fraction!r}|{label}"
+        if key == self._shown:
+            return
+        self._shown = key
+        text = bar(fraction)
+        text.append(f" {percent:>4}  {label}", style="")
+        self.update(text, layout=False)
 
     def show_run(self, view: RunView) -> None:
-        bar = self.query_one(ProgressBar)
         if view.run is None:
-            bar.update(total=1, progress=0)
+            fraction = 0.0
         elif view.finished is not None:
-            bar.update(total=max(view.done, 1), progress=max(view.done, 1))
+            fraction = 1.0
         else:
-            bar.update(total=view.planned or None, progress=view.done)
-        self.query_one("#run-summary", Label).update(summary(view, time.time()))
+            fraction = view.done / view.planned if view.planned else None
+        self._draw(fraction, summary(view, time.time()))
 
     def show_step(self, step: str, fraction: float | None) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=None if fraction is None else 100, progress=0 if fraction is None else fraction * 100)
-        self.query_one("#run-summary", Label).update(step)
+        self._draw(fraction, step)

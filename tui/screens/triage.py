@@ -1,0 +1,327 @@
+"""Incident triage (key `i`): DESIGN.md's first-30-minute plan as a timed checklist.
+
+Three phases and their steps on the left; the selected step's question, live progress, verdict and
+result tables on the right with its notes; every finding so far below, fails first. Steps run their
+queries in a thread worker (one at a time, queued); `enter` on a finding opens that model's detail.
+The session (results, done marks, notes, timeline) is saved in the workspace after every change and
+restored on reopen. All the checking is in `tui.core.checks`; this screen only shows it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static, TextArea
+
+from tui.core.checks.engine import StepResult, run_step, save_facts
+from tui.core.checks.incident import SESSION_FILE, IncidentSession
+from tui.core.checks.playbook import Playbook, load_playbook
+from tui.widgets.triage_findings import FindingsTable
+from tui.widgets.triage_result import StepView
+from tui.widgets.triage_steps import StepList
+
+
+class TriageScreen(Screen):
+    DEFAULT_CSS = """
+    TriageScreen #triage-header { height: 1; padding: 0 1; background: $panel; }
+    TriageScreen #triage-top { height: 2fr; }
+    TriageScreen #triage-steps { width: 46; height: 1fr; border: round $primary 40%; }
+    TriageScreen #triage-right { width: 1fr; }
+    TriageScreen #triage-result-scroll { height: 1fr; border: round $primary 40%; padding: 0 1; }
+    TriageScreen #triage-notes { height: 6; border: round $primary 40%; }
+    TriageScreen #triage-findings { height: 1fr; border: round $primary 40%; }
+    TriageScreen #triage-steps:focus, TriageScreen #triage-notes:focus, TriageScreen #triage-findings:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "run_all", "Run all"),
+        Binding("d", "toggle_done", "Done"),
+        Binding("n", "notes", "Notes"),
+        Binding("f", "findings", "Findings"),
+        Binding("e", "export", "Export report"),
+        Binding("x", "cancel", "Cancel step"),
+        Binding("ctrl+n", "new_session", "New triage", show=False),
+    ]
+
+    class StepProgress(Message):
+        def __init__(self, step_id: str, text: str) -> None:
+            super().__init__()
+            self.step_id, self.text = step_id, text
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, TriageScreen.StepProgress) and message.step_id == self.step_id
+
+    class StepDone(Message):
+        def __init__(self, result: StepResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, workspace: Any):
+        super().__init__()
+        self.workspace = workspace
+        self.playbook: Playbook | None = None
+        self.session: IncidentSession | None = None
+        self.queue: list[str] = []
+        self.running: str | None = None
+        self.progress: dict[str, str] = {}
+        self._ctx: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="triage-header")
+        with Horizontal(id="triage-top"):
+            yield StepList(id="triage-steps")
+            with Vertical(id="triage-right"):
+                with VerticalScroll(id="triage-result-scroll"):
+                    yield StepView(id="triage-result")
+                yield TextArea(id="triage-notes")
+        yield FindingsTable(id="triage-findings")
+        yield Footer()
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from tui.core.checks.config import ChecksConfig
+
+        self.playbook = load_playbook(ChecksConfig.load())
+        self.session = IncidentSession.load(self.session_path) if self.session_path else None
+        if self.session is None:
+            self.session = self._new_session()
+        self.query_one("#triage-notes", TextArea).border_title = "notes"
+        self.query_one("#triage-findings", FindingsTable).border_title = "findings (enter: model detail)"
+        self.redraw()
+        self.set_interval(1.0, self._tick)
+        self.query_one(StepList).focus()
+
+    def on_unmount(self) -> None:
+        self._save_notes()
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ctx.cancelled.set()
+            ctx.runner.interrupt()
+            try:
+                save_facts(ctx)  # this run's profiles become a baseline for later runs
+            finally:
+                ctx.runner.close()
+
+    @property
+    def session_path(self) -> Path | None:
+        return Path(self.workspace.root) / SESSION_FILE if self.workspace is not None else None
+
+    def _new_session(self) -> IncidentSession:
+        latest = baseline = None
+        try:
+            from tui.core.checks.baseline import choose_baseline, latest_run
+            from tui.core.history import HistoryStore
+
+            if self.workspace is not None and Path(self.workspace.history_path).exists():
+                with HistoryStore(self.workspace.history_path) as store:
+                    run = latest_run(store)
+                    latest, baseline = getattr(run, "run_id", None), choose_baseline(store, run).run_id
+        except Exception as error:  # noqa: BLE001 - a broken history only loses the run ids
+            self.notify(f"run history unavailable: {str(error).splitlines()[0]}", severity="warning")
+        session = IncidentSession.start(self.session_path or Path("triage-session.json"), self.playbook, latest, baseline)
+        self._persist(session)
+        return session
+
+    def _persist(self, session: IncidentSession | None = None) -> None:
+        session = session or self.session
+        if session is not None and self.session_path is not None:
+            try:
+                session.save()
+            except OSError as error:
+                self.notify(f"triage session not saved: {error}", severity="error")
+
+    # --- drawing ----------------------------------------------------------------------------
+    def redraw(self) -> None:
+        running = {self.running} if self.running else set()
+        self.query_one(StepList).show(self.playbook, self.session, running | set(self.queue))
+        self.query_one(FindingsTable).show(self.session.findings())
+        self._show_step()
+        self._tick()
+
+    def _show_step(self) -> None:
+        step_id = self.query_one(StepList).step_id
+        if step_id is None:
+            return
+        state = self.session.state(step_id)
+        progress = self.progress.get(step_id) if step_id in (self.running, *self.queue) else None
+        if step_id in self.queue and progress is None:
+            progress = "queued"
+        self.query_one(StepView).show(self.playbook.step(step_id), state.result, progress)
+        notes = self.query_one("#triage-notes", TextArea)
+        if notes.text != state.notes:
+            notes.load_text(state.notes)
+        notes.border_title = f"notes: {self.playbook.step(step_id).title}"
+
+    def _tick(self) -> None:
+        elapsed = self.session.elapsed()
+        budget = self.playbook.minutes * 60
+        clock = f"{int(elapsed // 60):02d}:{int(elapsed % 60):02d} / {self.playbook.minutes:02d}:00"
+        done = sum(1 for s in self.playbook.steps if self.session.state(s.id).done)
+        state = f"running {self.running}" if self.running else "idle"
+        over = " [b red]over time[/]" if elapsed > budget else ""
+        self.query_one("#triage-header", Static).update(
+            f"[b]Triage[/] run {short(self.session.latest_run_id)} vs baseline {short(self.session.baseline_run_id)}"
+            f"  ·  {clock}{over}  ·  {done}/{len(self.playbook.steps)} steps done  ·  {state}")
+
+    # --- events -----------------------------------------------------------------------------
+    @on(OptionList.OptionHighlighted, "#triage-steps")
+    def _highlighted(self) -> None:
+        self._save_notes()
+        self._show_step()
+
+    @on(OptionList.OptionSelected, "#triage-steps")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.run_steps([event.option.id])
+
+    @on(DataTable.RowSelected, "#triage-findings")
+    def _open_finding(self) -> None:
+        finding = self.query_one(FindingsTable).selected
+        if finding is not None:
+            self.open_detail(finding.object)
+
+    @on(TextArea.Changed, "#triage-notes")
+    def _notes_changed(self) -> None:
+        self.set_timer(0.5, self._save_notes, name="save-notes")
+
+    def on_triage_screen_step_progress(self, message: StepProgress) -> None:
+        self.progress[message.step_id] = message.text
+        if self.query_one(StepList).step_id == message.step_id:
+            self._show_step()
+
+    def on_triage_screen_step_done(self, message: StepDone) -> None:
+        self.session.record(message.result)
+        self.progress.pop(message.result.step, None)
+        self.running = None
+        self._persist()
+        self.redraw()
+        self._next()
+
+    # --- running steps ----------------------------------------------------------------------
+    def run_steps(self, step_ids: list[str]) -> None:
+        for step_id in step_ids:
+            if step_id != self.running and step_id not in self.queue:
+                self.queue.append(step_id)
+        self._next()
+        self.redraw()
+
+    def _next(self) -> None:
+        if self.running or not self.queue:
+            return
+        self.running = self.queue.pop(0)
+        self.session.log(f"step {self.running} started")
+        self.run_worker(lambda step_id=self.running: self._work(step_id), thread=True, group="triage",
+                        exit_on_error=False, name=f"triage-{self.running}")
+
+    def _work(self, step_id: str) -> None:
+        """Thread: run one step's queries; only messages go back to the UI."""
+        started = time.time()
+        try:
+            ctx = self._context()
+            ctx.cancelled.clear()
+            ctx.progress = lambda text, fraction: self.post_message(self.StepProgress(step_id, text))
+            result = run_step(ctx, self.playbook.step(step_id))
+        except Exception as error:  # noqa: BLE001 - shown as the step's verdict, never a traceback
+            line = (str(error).splitlines() or [type(error).__name__])[0]
+            result = StepResult(step_id, "error", line, (), started_at=started, seconds=time.time() - started, error=line)
+        self.post_message(self.StepDone(result))
+
+    def _context(self) -> Any:
+        if self._ctx is None:
+            from tui.core.checks.triage import TriageError, open_for
+
+            if self.workspace is None:
+                raise RuntimeError("no workspace: open the cockpit on a project to triage it")
+            try:
+                self._ctx = open_for(self.workspace, self.session.baseline_run_id)
+            except TriageError:
+                self._ctx = open_for(self.workspace)  # that baseline's facts are gone: choose again
+            self._ctx.findings.extend(self.session.findings())  # later steps read earlier findings
+        return self._ctx
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_run_all(self) -> None:
+        self.run_steps([s.id for s in self.playbook.steps if self.session.state(s.id).result is None]
+                       or [s.id for s in self.playbook.steps])
+
+    def action_toggle_done(self) -> None:
+        step_id = self.query_one(StepList).step_id
+        if step_id:
+            self.session.mark_done(step_id, not self.session.state(step_id).done)
+            self._persist()
+            self.redraw()
+
+    def action_notes(self) -> None:
+        self.query_one("#triage-notes", TextArea).focus()
+
+    def action_findings(self) -> None:
+        self.query_one(FindingsTable).focus()
+
+    def action_back(self) -> None:
+        if self.focused is not None and self.focused.id in ("triage-notes", "triage-findings"):
+            self.query_one(StepList).focus()
+            return
+        self.app.pop_screen()
+
+    def action_cancel(self) -> None:
+        if self.running and self._ctx is not None:
+            self.queue.clear()
+            self._ctx.cancelled.set()
+            self._ctx.runner.interrupt()
+            self.notify(f"cancelling {self.running}…")
+
+    def action_new_session(self) -> None:
+        if self.running:
+            self.notify("a step is running: cancel it first (x)", severity="warning")
+            return
+        self.session = self._new_session()
+        self.redraw()
+
+    def action_export(self) -> None:
+        from tui.core.checks.report import write_reports
+
+        self._save_notes()
+        folder = (Path(self.workspace.root) if self.workspace is not None else Path.cwd()) / "triage"
+        name = time.strftime("incident-%Y%m%d-%H%M%S", time.gmtime(self.session.started_at))
+        try:
+            write_reports(self.session, self.playbook, folder / f"{name}.md", folder / f"{name}.json")
+            if self._ctx is not None:
+                save_facts(self._ctx)
+        except OSError as error:
+            self.notify(f"report not written: {error}", severity="error")
+            return
+        self.session.log(f"report exported to {name}.md")
+        self._persist()
+        self.exported = folder / f"{name}.md"
+        self.notify(f"report written: {self.exported}")
+
+    def _save_notes(self) -> None:
+        if self.session is None or not self.is_mounted:
+            return
+        step_id = self.query_one(StepList).step_id
+        text = self.query_one("#triage-notes", TextArea).text
+        if step_id and text != self.session.state(step_id).notes:
+            self.session.set_notes(step_id, text)
+            self._persist()
+
+    def open_detail(self, object_name: str) -> None:
+        project = getattr(getattr(self.app, "cockpit", None), "project", None)
+        node = project.find(object_name) if project is not None else None
+        view = getattr(self.app, "view", None)
+        if node is None or view is None or node.unique_id not in view.nodes:
+            self.notify(f"{object_name} has no model detail (a source, or not in this project)", severity="warning")
+            return
+        from tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(node.unique_id))
+
+
+def short(run_id: str | None) -> str:
+    return run_id[:8] if run_id else "—"

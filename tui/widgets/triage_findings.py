@@ -1,0 +1,30 @@
+"""The findings panel: every finding of the triage so far, fails first; a row's key is its index."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.core.checks.findings import Finding, by_severity
+
+STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
+
+
+class FindingsTable(DataTable):
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_columns("status", "object", "column", "finding")
+        self.findings: list[Finding] = []
+
+    def show(self, findings: list[Finding], include_pass: bool = False) -> None:
+        self.findings = [f for f in by_severity(findings) if include_pass or f.status != "pass"]
+        self.clear()
+        for index, f in enumerate(self.findings):
+            self.add_row(Text(f.status.upper(), style=STYLE[f.status]), f.object, f.column or "", f.summary, key=str(index))
+
+    @property
+    def selected(self) -> Finding | None:
+        if not self.findings or self.cursor_row is None or not 0 <= self.cursor_row < len(self.findings):
+            return None
+        return self.findings[self.cursor_row]
