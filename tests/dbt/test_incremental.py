@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from dbt_workspace_run import DbtRun
 
 from tui.core.generator import add_next_day, generate
 
@@ -33,8 +34,6 @@ def _differences(left, right, table: str, columns: str) -> int:
 def test_incremental_run_after_a_new_feed_equals_a_full_refresh(tmp_path_factory):
     incremental = tmp_path_factory.mktemp("incremental")
     full = tmp_path_factory.mktemp("full")
-    from conftest import DbtRun
-
     inc, ref = DbtRun(incremental), DbtRun(full)
     generate(inc.raw, "baseline", size="test", days=14)
     inc.build()
