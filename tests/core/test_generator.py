@@ -111,6 +111,13 @@ def test_scenarios_and_sizes_resolve():
         size_preset("huge")
 
 
+def test_bad_parameters_raise_scenario_errors(tmp_path):
+    with pytest.raises(ScenarioError):
+        generate(tmp_path, "baseline", seed=-1, **SMALL)
+    with pytest.raises(ScenarioError):
+        generate(tmp_path, "baseline", **{**SMALL, "days": 0})
+
+
 def test_add_next_day_needs_a_generated_folder(tmp_path):
     with pytest.raises(ScenarioError):
         add_next_day(tmp_path)

@@ -97,7 +97,7 @@ def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | Non
         raise ScenarioError("companies, employees, claims per day and days must all be at least 1")
     params = _params(settings, sizes, seed, start_date)
     out = _prepare(Path(out_dir))
-    with _connect(params, last_day=sizes.days) as con:
+    with _GeneratorDb(params, last_day=sizes.days) as con:
         rows, files = _write_entities(con, params, out, settings, sizes.days)
         for day in range(sizes.days):
             files.append(_write_claims_day(con, params, out, day, rows))
@@ -125,7 +125,7 @@ def add_next_day(out_dir: str | Path) -> GenerationSummary:
     sizes = Sizes(**meta["sizes"])
     params = _params(settings, sizes, meta["seed"], meta["start_date"])
     day, rows = sizes.days, {"claims": 0}
-    with _connect(params, last_day=day) as con:
+    with _GeneratorDb(params, last_day=day) as con:
         files = [_write_claims_day(con, params, out, day, rows)]
     grown = Sizes(sizes.companies, sizes.employees, sizes.claims_per_day, day + 1)
     _write_metadata(out, meta["scenario"], params, grown, meta["malformed"])
@@ -141,7 +141,10 @@ def claims_file_name(params: Params, day: int, feed: str = "") -> str:
 def _params(settings: dict, sizes: Sizes, seed: int | None, start_date: date | str | None) -> Params:
     start = start_date or settings["start_date"]
     start = date.fromisoformat(start) if isinstance(start, str) else start
-    return Params(seed=int(settings.get("seed", 42) if seed is None else seed), companies=sizes.companies,
+    seed = int(settings.get("seed", 42) if seed is None else seed)
+    if not 0 <= seed < 2**63:
+        raise ScenarioError("seed must be a non-negative integer")
+    return Params(seed=seed, companies=sizes.companies,
                   employees=sizes.employees, claims_per_day=sizes.claims_per_day, start=start,
                   entities=settings["entities"], claims=settings["claims"])
 
@@ -154,7 +157,7 @@ def _prepare(out: Path) -> Path:
     return out
 
 
-class _connect:
+class _GeneratorDb:
     """An in-memory DuckDB holding the entity and day-plan tables; spills to a temp dir."""
 
     def __init__(self, params: Params, last_day: int):
