@@ -33,7 +33,7 @@ class TriageScreen(Screen):
     DEFAULT_CSS = """
     TriageScreen #triage-header { height: 1; padding: 0 1; background: $panel; }
     TriageScreen #triage-top { height: 2fr; }
-    TriageScreen #triage-steps { width: 46; height: 1fr; border: round $primary 40%; }
+    TriageScreen #triage-steps { width: 38%; max-width: 52; min-width: 28; height: 1fr; border: round $primary 40%; }
     TriageScreen #triage-right { width: 1fr; }
     TriageScreen #triage-result-scroll { height: 1fr; border: round $primary 40%; padding: 0 1; }
     TriageScreen #triage-notes { height: 6; border: round $primary 40%; }
@@ -73,6 +73,8 @@ class TriageScreen(Screen):
         self.running: str | None = None
         self.progress: dict[str, str] = {}
         self._ctx: Any = None
+        self._notes_dirty: str | None = None
+        self.exported: Path | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="triage-header")
@@ -100,7 +102,7 @@ class TriageScreen(Screen):
         self.query_one(StepList).focus()
 
     def on_unmount(self) -> None:
-        self._save_notes()
+        self._flush_notes()
         ctx, self._ctx = self._ctx, None
         if ctx is not None:
             ctx.cancelled.set()
@@ -174,7 +176,7 @@ class TriageScreen(Screen):
     # --- events -----------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#triage-steps")
     def _highlighted(self) -> None:
-        self._save_notes()
+        self._flush_notes()
         self._show_step()
 
     @on(OptionList.OptionSelected, "#triage-steps")
@@ -188,8 +190,12 @@ class TriageScreen(Screen):
             self.open_detail(finding.object)
 
     @on(TextArea.Changed, "#triage-notes")
-    def _notes_changed(self) -> None:
-        self.set_timer(0.5, self._save_notes, name="save-notes")
+    def _notes_changed(self, event: TextArea.Changed) -> None:
+        step_id = self.query_one(StepList).step_id
+        if step_id and event.text_area.text != self.session.state(step_id).notes:
+            self.session.state(step_id).notes = event.text_area.text
+            self._notes_dirty = step_id
+            self.set_timer(0.5, self._flush_notes, name="save-notes")
 
     def on_triage_screen_step_progress(self, message: StepProgress) -> None:
         self.progress[message.step_id] = message.text
@@ -224,7 +230,7 @@ class TriageScreen(Screen):
         """Thread: run one step's queries; only messages go back to the UI."""
         started = time.time()
         try:
-            ctx = self._context()
+            ctx = self._checks()
             ctx.cancelled.clear()
             ctx.progress = lambda text, fraction: self.post_message(self.StepProgress(step_id, text))
             result = run_step(ctx, self.playbook.step(step_id))
@@ -233,7 +239,7 @@ class TriageScreen(Screen):
             result = StepResult(step_id, "error", line, (), started_at=started, seconds=time.time() - started, error=line)
         self.post_message(self.StepDone(result))
 
-    def _context(self) -> Any:
+    def _checks(self) -> Any:
         if self._ctx is None:
             from tui.core.checks.triage import TriageError, open_for
 
@@ -287,7 +293,7 @@ class TriageScreen(Screen):
     def action_export(self) -> None:
         from tui.core.checks.report import write_reports
 
-        self._save_notes()
+        self._flush_notes()
         folder = (Path(self.workspace.root) if self.workspace is not None else Path.cwd()) / "triage"
         name = time.strftime("incident-%Y%m%d-%H%M%S", time.gmtime(self.session.started_at))
         try:
@@ -302,13 +308,11 @@ class TriageScreen(Screen):
         self.exported = folder / f"{name}.md"
         self.notify(f"report written: {self.exported}")
 
-    def _save_notes(self) -> None:
-        if self.session is None or not self.is_mounted:
-            return
-        step_id = self.query_one(StepList).step_id
-        text = self.query_one("#triage-notes", TextArea).text
-        if step_id and text != self.session.state(step_id).notes:
-            self.session.set_notes(step_id, text)
+    def _flush_notes(self) -> None:
+        """Persist typed notes (once per pause in typing, not per key)."""
+        step_id, self._notes_dirty = self._notes_dirty, None
+        if step_id and self.session is not None:
+            self.session.log(f"notes updated on step {step_id}")
             self._persist()
 
     def open_detail(self, object_name: str) -> None:

@@ -14,14 +14,15 @@ class FindingsTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns("status", "object", "column", "finding")
+        self.add_columns("status", "where", "finding")
         self.findings: list[Finding] = []
 
     def show(self, findings: list[Finding], include_pass: bool = False) -> None:
         self.findings = [f for f in by_severity(findings) if include_pass or f.status != "pass"]
         self.clear()
         for index, f in enumerate(self.findings):
-            self.add_row(Text(f.status.upper(), style=STYLE[f.status]), f.object, f.column or "", f.summary, key=str(index))
+            where = f.object + (f".{f.column}" if f.column else "")
+            self.add_row(Text(f.status.upper(), style=STYLE[f.status]), where, f.summary, key=str(index))
 
     @property
     def selected(self) -> Finding | None:
