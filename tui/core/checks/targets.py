@@ -43,6 +43,7 @@ class ColumnSpec:
     declared_type: str | None = None
     categorical: bool = False
     personal: bool = False
+    layer: str = ""
 
     @property
     def declared_kind(self) -> str | None:
@@ -80,7 +81,8 @@ def build_spec(runner: QueryRunner, config: ChecksConfig, *, object: str, relati
     for name, actual in runner.columns(relation):
         personal = is_personal(name, config)
         columns.append(ColumnSpec(name, kind_of(actual) or OTHER, actual, declared_lower.get(name.lower()),
-                                  categorical=(name.lower() in wanted_lower) and not personal, personal=personal))
+                                  categorical=(name.lower() in wanted_lower) and not personal, personal=personal,
+                                  layer=layer))
     delivery = next((c.name for c in columns if c.name.lower() in
                      {d.lower() for d in config.get("profile.delivery_columns", [])}), None)
     return TableSpec(object, relation, layer, tuple(columns), unique_id, delivery, loaded_at)
