@@ -34,20 +34,21 @@ def client_factory(workspace: Workspace) -> Callable[[], Any]:
             return CliWorkerClient(workspace.project_dir, workspace.profiles_dir, workspace.target_path,
                                    env=workspace.dbt_env(), history_path=workspace.history_path,
                                    target=workspace.target)
-        return WorkerClient(workspace)
+        # Views are counted too: staging row counts are what shows a fan-out or a lost feed.
+        return WorkerClient(workspace, count_views=True)
 
     return make_client
 
 
-def setup_for(workspace: Workspace) -> Callable[[Progress], bool] | None:
-    """First start of the embedded demo: generate its raw data (True when it did)."""
+def setup_for(workspace: Workspace, demo_size: str = "demo") -> Callable[[Progress], bool] | None:
+    """First start of the embedded demo: generate its raw data; True when the warehouse must be built."""
     if not workspace.embedded or workspace.has_data():
         return None
 
     def setup(progress: Progress) -> bool:
         from tui.core.workspace import ensure_demo_data
 
-        return bool(ensure_demo_data(workspace, progress))
+        return bool(ensure_demo_data(workspace, progress, size=demo_size))
 
     return setup
 
@@ -66,10 +67,11 @@ def target_name(workspace: Workspace) -> str:
         return "default"
 
 
-def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp) -> PipelineApp:
+def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp,
+              demo_size: str = "demo") -> PipelineApp:
     workspace.ensure_dirs()
-    app = app_class(cockpit_for(workspace), make_client=client_factory(workspace), setup=setup_for(workspace),
-                    workspace=workspace)
+    app = app_class(cockpit_for(workspace), make_client=client_factory(workspace),
+                    setup=setup_for(workspace, demo_size), workspace=workspace)
     app.header_info.target = target_name(workspace)
     return app
 

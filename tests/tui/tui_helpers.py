@@ -104,3 +104,64 @@ def make_tiny_project(root: Path) -> Path:
         check=True, capture_output=True, env={"DO_NOT_TRACK": "1", "PATH": str(bin_dir), "HOME": str(root)},
     )
     return root
+
+
+# --- live apps on a real dbt worker ------------------------------------------------------
+RUN_TIMEOUT_S = 180
+
+
+async def wait_for(pilot, condition, timeout: float = RUN_TIMEOUT_S) -> None:
+    """Let the app run until `condition()` holds (no fixed sleeps)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+async def ready(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.header_info.dbt_state == "dbt ready" and not app.bridge.busy)
+    await pilot.pause()  # signal subscribers redraw on their next turn
+
+
+async def run_key(pilot, key: str) -> None:
+    """Press a run key and wait until its invocation finished and the UI took in every event."""
+    app = pilot.app
+    await ready(pilot)
+    started = app.view.run if app.view else None
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.view is not None and app.view.run is not started)
+    await wait_for(pilot, lambda: not app.bridge.busy and app.view.finished is not None)
+    await pilot.pause()
+
+
+def results(app) -> dict[str, tuple]:
+    """Per node: (status, run id) of its shown result."""
+    return {uid: (s.status, s.current.run_id if s.current else None) for uid, s in app.view.nodes.items()}
+
+
+def changed_since(app, before: dict[str, tuple]) -> set[str]:
+    after = results(app)
+    return {uid for uid in after if after[uid] != before.get(uid)}
+
+
+def select(app, name: str) -> str:
+    from tui.widgets.run_table import RunTable
+
+    uid = app.cockpit.project.find(name).unique_id
+    app.screen.query_one(RunTable).select(uid)
+    return uid
+
+
+def descendants(project, uid: str) -> set[str]:
+    """Every node downstream of uid (tests excluded), by walking the manifest's child map."""
+    seen, todo = set(), [uid]
+    while todo:
+        for child in project.downstream(todo.pop()):
+            if child not in seen and child in project.nodes:
+                seen.add(child)
+                todo.append(child)
+    return seen
