@@ -50,7 +50,8 @@ def audit_findings(ctx: CheckContext) -> list[Finding]:
     if relation is None:
         return []
     order = "recorded_at" if _has_column(ctx, relation, "recorded_at") else "rowid"
-    rows = ctx.runner.rows(f"SELECT model, rows_inserted, rows_updated FROM {relation} ORDER BY model, {order}",
+    mode = "run_mode" if _has_column(ctx, relation, "run_mode") else "NULL AS run_mode"
+    rows = ctx.runner.rows(f"SELECT model, rows_inserted, rows_updated, {mode} FROM {relation} ORDER BY model, {order}",
                            "incremental audit rows")
     by_model: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -65,20 +66,33 @@ def _has_column(ctx: CheckContext, relation: str, column: str) -> bool:
 def _audit_finding(ctx: CheckContext, model: str, loads: list[dict[str, Any]]) -> Finding:
     latest = loads[-1]
     touched = int(latest["rows_inserted"] or 0) + int(latest["rows_updated"] or 0)
-    # The first load (or a full refresh) inserts everything: the usual size is that of later loads.
-    earlier = [int(r["rows_inserted"] or 0) + int(r["rows_updated"] or 0) for r in loads[1:-1]]
     evidence = {"rows_inserted": latest["rows_inserted"], "rows_updated": latest["rows_updated"], "loads": len(loads)}
-    if not earlier:
+    usual, basis = _usual_load(ctx, model, loads)
+    if str(latest.get("run_mode") or "") == "full_refresh":
+        usual = None  # a full refresh inserts everything: nothing to compare
         return Finding(f"{CHECK}.audit", PASS, model, None,
                        f"latest load of {model}: {latest['rows_inserted']:,} inserted, {latest['rows_updated']:,} updated "
-                       "(no earlier incremental load to compare)", evidence)
-    usual = statistics.median(earlier)
+                       f"({latest.get('run_mode') or 'no earlier incremental load to compare'})", evidence)
     ratio = touched / usual if usual else float(touched > 0)
     status = status_for(ratio, ctx.config.get("incremental.warn_ratio", 3.0), ctx.config.get("incremental.fail_ratio", 10.0))
-    evidence.update(usual_rows=usual, ratio=round(ratio, 2))
+    evidence.update(usual_rows=round(usual, 1), usual_from=basis, ratio=round(ratio, 2))
     return Finding(f"{CHECK}.audit", status, model, None,
                    f"latest load of {model} touched {touched:,} rows ({latest['rows_inserted']:,} inserted, "
-                   f"{latest['rows_updated']:,} updated) against a usual {usual:,.0f} ({ratio:.1f}x)", evidence)
+                   f"{latest['rows_updated']:,} updated) against a usual {usual:,.0f} ({ratio:.1f}x, {basis})", evidence)
+
+
+def _usual_load(ctx: CheckContext, model: str, loads: list[dict[str, Any]]) -> tuple[float | None, str]:
+    """Median of earlier incremental loads; with none yet, the first full load spread over the
+    deliveries it held (the table's feed files before the latest one)."""
+    earlier = [int(r["rows_inserted"] or 0) + int(r["rows_updated"] or 0) for r in loads[:-1]
+               if str(r.get("run_mode") or "incremental") == "incremental"]
+    if earlier:
+        return statistics.median(earlier), f"median of {len(earlier)} earlier loads"
+    first = loads[0] if len(loads) > 1 else None
+    profile = ctx.profiles().get(model) if first is not None else None
+    if profile is None or len(profile.deliveries) < 2:
+        return None, ""
+    return int(first["rows_inserted"] or 0) / (len(profile.deliveries) - 1), "first load per delivery"
 
 
 def incremental_models(ctx: CheckContext) -> list[Any]:
