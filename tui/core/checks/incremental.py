@@ -70,6 +70,7 @@ def _audit_finding(ctx: CheckContext, model: str, loads: list[dict[str, Any]]) -
     usual, basis = _usual_load(ctx, model, loads)
     if str(latest.get("run_mode") or "") == "full_refresh":
         usual = None  # a full refresh inserts everything: nothing to compare
+    if usual is None:
         return Finding(f"{CHECK}.audit", PASS, model, None,
                        f"latest load of {model}: {latest['rows_inserted']:,} inserted, {latest['rows_updated']:,} updated "
                        f"({latest.get('run_mode') or 'no earlier incremental load to compare'})", evidence)
