@@ -24,7 +24,7 @@ from tui.core.events import NodeFinished, RunFinished, RunStarted
 from tui.core.history import HistoryStore
 from tui.core.project import Project
 
-from plain_db import make_claims_db
+from checks_plain_db import make_claims_db
 
 CONFIG = ChecksConfig.load()
 

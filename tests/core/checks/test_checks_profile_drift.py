@@ -11,7 +11,7 @@ from tui.core.checks.profile import EARLIER, NEWEST, TableProfile, profile_table
 from tui.core.checks.sql import WarehouseError, open_warehouse
 from tui.core.checks.targets import build_spec
 
-from plain_db import DAYS, PER_DAY, make_claims_db
+from checks_plain_db import DAYS, PER_DAY, make_claims_db
 
 
 @pytest.fixture(scope="module")
