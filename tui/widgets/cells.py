@@ -91,9 +91,9 @@ def count(value: int | float | None) -> str:
     if value is None:
         return ""
     value = float(value)
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.1f}{suffix}"
+    for threshold, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / unit:.1f}{suffix}"
     return f"{int(value):,}"
 
 
