@@ -1,0 +1,1 @@
+"""pipeline-tui benchmark suite: `python -m bench.run --scale small|incident` (see bench/run.py)."""
