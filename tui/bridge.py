@@ -8,6 +8,7 @@ dbt is never imported in this process.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
@@ -30,6 +31,7 @@ class DbtBridge:
         self._make_client = make_client
         self.client: Any = None
         self.events: deque = deque()
+        self._notified = threading.Event()
         self.ready = False
         self.busy = False
 
@@ -74,10 +76,15 @@ class DbtBridge:
         self.app.post_message(RunDone(status, error))
 
     def _on_event(self, event: Any) -> None:
+        """Worker thread: queue the event; wake the UI only if it has not been woken already."""
         self.events.append(event)
-        self.app.post_message(RunEventsPending())
+        if not self._notified.is_set():
+            self._notified.set()
+            self.app.post_message(RunEventsPending())
 
     def drain(self) -> list:
+        """UI thread: take every queued event (the next event will wake the UI again)."""
+        self._notified.clear()
         out = []
         while self.events:
             out.append(self.events.popleft())
