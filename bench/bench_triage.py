@@ -30,14 +30,14 @@ sys.path.insert(0, str(ROOT))
 from tui.core.checks.config import ChecksConfig  # noqa: E402
 from tui.core.checks.profile import profile_table  # noqa: E402
 from tui.core.checks.sql import open_warehouse  # noqa: E402
-from tui.core.checks.targets import build_spec  # noqa: E402
+from tui.core.checks.targets import project_targets  # noqa: E402
 from tui.core.checks.triage import run_checks, run_triage  # noqa: E402
 from tui.core.generator import generate  # noqa: E402
 from tui.core.project import load_project  # noqa: E402
 from tui.core.workspace import Workspace  # noqa: E402
 
 DAYS = 10
-TABLES = ("stg_benefits__claims", "fct_claims")
+TABLES = ("stg_benefits__claims", "fct_claims", "benefits.claims")  # the last: the raw JSON-lines feed
 CLI = [sys.executable, "-c", "from tui.cli import main; main()"]
 
 
@@ -75,17 +75,13 @@ def prepare(root: Path, claims: int) -> dict:
 def profile_vs_summarize(ws: Workspace, table: str, repeat: int) -> dict:
     config = ChecksConfig.load()
     project = load_project(ws.target_path)
-    node = project.find(table)
     runner = open_warehouse(ws.warehouse, file_search_path=ws.raw_dir)
     try:
-        categorical = {t.column for t in project.tests_of(node.unique_id) if t.test_name == "accepted_values"}
-        spec = build_spec(runner, config, object=table, relation=node.relation_name, layer=node.layer,
-                          declared={c.name: c.data_type for c in node.columns}, categorical=categorical,
-                          unique_id=node.unique_id, loaded_at="last_updated")
-        rows = runner.one(f"SELECT count(*) AS n FROM {node.relation_name}", "rows")["n"]
+        spec = next(s for s in project_targets(project, runner, config) if s.object == table)
+        rows = runner.one(f"SELECT count(*) AS n FROM {spec.relation}", "rows")["n"]
         ours, theirs = [], []
         for _ in range(repeat):  # interleaved, so drift in machine load hits both alike
-            theirs.append(timed(lambda: runner.rows(f"SUMMARIZE {node.relation_name}", "summarize"))[0])
+            theirs.append(timed(lambda: runner.rows(f"SUMMARIZE SELECT * FROM {spec.relation}", "summarize"))[0])
             ours.append(timed(lambda: profile_table(runner, spec, config))[0])
     finally:
         runner.close()

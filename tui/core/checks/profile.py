@@ -115,7 +115,9 @@ def _deliveries(runner: QueryRunner, spec: TableSpec) -> tuple[list[tuple[str, i
     if not spec.delivery_column:
         return [], None
     column = quote(spec.delivery_column)
-    latest = f"max({quote(spec.loaded_at)})" if spec.loaded_at and spec.column(spec.loaded_at) else "NULL"
+    # Raw feeds are ordered by file name (dated names): reading their loaded_at would parse every line.
+    by_time = spec.loaded_at and spec.column(spec.loaded_at) and spec.layer != "sources"
+    latest = f"max({quote(spec.loaded_at)})" if by_time else "NULL"
     found = runner.rows(f"SELECT {column} AS file, count(*) AS n, {latest} AS latest FROM {spec.relation} "
                         f"GROUP BY 1 ORDER BY latest NULLS FIRST, file NULLS FIRST", f"deliveries {spec.object}")
     found = [r for r in found if r["file"] is not None]
@@ -130,14 +132,16 @@ def profile_sql(spec: TableSpec, config: ChecksConfig, newest: str | None) -> st
              if newest is not None else f"'{ALL}'")
     select = [f"{group} AS __group", "count(*) AS __rows"]
     for index, column in enumerate(spec.columns):
-        select += [f"{expr} AS {quote(f'c{index}_{metric}')}" for metric, expr in column_metrics(column, config)]
+        select += [f"{expr} AS {quote(f'c{index}_{metric}')}" for metric, expr in column_metrics(column, config, spec.delivery_column)]
     tail = " GROUP BY 1" if newest is not None else ""
     return f"SELECT {', '.join(select)} FROM {spec.relation}{tail}"
 
 
-def column_metrics(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, str]]:
+def column_metrics(column: ColumnSpec, config: ChecksConfig, delivery: str | None = None) -> list[tuple[str, str]]:
     c = quote(column.name)
     metrics = [("nonnull", f"count({c})")]
+    if column.personal and column.declared_kind is None:
+        return metrics  # personal values: how many are missing is all we keep
     if column.kind == OTHER:
         return metrics + (_conformance(column, f"CAST({c} AS VARCHAR)") if infer_types(column, config) else [])
     metrics.append(("distinct", f"approx_count_distinct({c})"))
@@ -149,7 +153,7 @@ def column_metrics(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, 
         metrics += _temporal(column, config)
     elif column.kind == BOOLEAN:
         metrics.append(("true", f"count_if({c})"))
-    elif infer_types(column, config):
+    elif infer_types(column, config) and column.name != delivery:
         metrics += _conformance(column, c)
     if column.categorical and column.kind != BOOLEAN:
         metrics.append(("top", f"histogram({c})"))
