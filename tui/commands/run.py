@@ -67,7 +67,7 @@ def run_headless(ctx: typer.Context, command: str, select: list[str] | None = No
 
     workspace = _workspace(ctx)
     parsed_vars = _vars(vars)
-    session = DbtSession(workspace, cost_per_hour=rate, count_views=count_views)
+    session = DbtSession(workspace, cost_per_hour=rate, count_views=count_views, write_artifacts=True)
     try:
         if command == "build":
             _first_start(workspace)

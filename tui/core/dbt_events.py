@@ -25,7 +25,9 @@ QUIET = {
     "LogNodeResult", "LogFreshnessResult", "RunResultWarning", "RunResultFailure", "NodeFinished",
     "NodeStart", "ConcurrencyLine", "MainReportVersion", "EndOfRunSummary", "StatsLine",
     "Formatting", "SkippingDetails", "LogSkipBecauseError", "EndRunResult", "FinishedRunningStats",
+    "MainStackTrace",  # a traceback: the dbt log file keeps it, the user gets one line
 }
+CANCEL_NOISE = {"MainEncounteredError", "MainKeyboardInterrupt", "LogCancelLine", "RunResultError"}
 NOTHING_SELECTED = {"NoNodesForSelectionCriteria", "NothingToDo"}
 LEVELS = ("info", "warn", "error")
 
@@ -77,6 +79,8 @@ class EventTranslator:
         if name in NOTHING_SELECTED:
             self.nothing_selected = True
         level = msg.info.level
+        if self.cancelling() and name in CANCEL_NOISE:
+            return
         if level in LEVELS and name not in QUIET and msg.info.msg:
             self._on_message(name, level, msg)
 

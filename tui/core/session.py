@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -85,8 +86,10 @@ def _project_flags(project_dir: Path) -> dict:
 
 class DbtSession:
     def __init__(self, workspace: Workspace, *, history: HistoryStore | None | object = _AUTO,
-                 cost_per_hour: float | None = None, count_views: bool = False):
+                 cost_per_hour: float | None = None, count_views: bool = False, write_artifacts: bool = False):
         self.workspace = workspace.ensure_dirs()
+        self.write_artifacts = write_artifacts
+        self._invoke_thread: int | None = None
         self.cost_per_hour = cost_per_hour
         self.count_views = count_views
         self.history = HistoryStore(workspace.history_path) if history is _AUTO else history
@@ -163,10 +166,14 @@ class DbtSession:
             return self._finish(translator, emit, None, str(error))
         args = [*COMMANDS[command], *self._common_args(), *self._selection_args(command, select, exclude,
                                                                                    full_refresh, vars, state)]
+        if not self.write_artifacts and command not in ("show", "ls", "list", "compile"):
+            args.append("--no-write-json")  # run_results/manifest rewrite: ~0.3 s per run; history has the results
         runner = self._runner_cls(manifest=self.manifest, callbacks=[translator])
+        self._invoke_thread = threading.get_ident()
         try:
             result = runner.invoke([*args, *extra_args])
         finally:
+            self._invoke_thread = None
             self._release_connections()
         self.last_result = result
         return self._finish(translator, emit, result, None)
@@ -281,14 +288,35 @@ class DbtSession:
             return None
 
     def _cancel_loop(self, done: threading.Event) -> None:
-        """Until that invocation returns, interrupt every open query (new ones included) every 50 ms."""
+        """Until that invocation returns: no new node is scheduled, and every open query (new ones
+        included) is interrupted every 50 ms (a single cancel races with the next query)."""
         while not done.is_set():
+            self._stop_scheduling()
             for adapter in self._adapters():
                 try:
                     adapter.cancel_open_connections()
                 except Exception:
                     pass
             done.wait(CANCEL_POLL_S)
+
+    def _stop_scheduling(self) -> None:
+        """Make dbt's scheduler stop at its next step, as on Ctrl+C.
+
+        dbt's task checks `_raise_next_tick` before it hands the next node to its thread pool; an
+        interrupt there takes dbt's own KeyboardInterrupt path (pool terminated, queries cancelled,
+        nodes not started are left out). The task is found on the invoking thread's stack.
+        """
+        thread = self._invoke_thread
+        frame = sys._current_frames().get(thread) if thread else None
+        from dbt.task.runnable import GraphRunnableTask
+
+        while frame is not None:
+            task = frame.f_locals.get("self")
+            if isinstance(task, GraphRunnableTask):
+                if task._raise_next_tick is None:
+                    task._raise_next_tick = KeyboardInterrupt("cancelled by the user")
+                return
+            frame = frame.f_back
 
     def _release_connections(self) -> None:
         """Close dbt's connections so the warehouse file is not held while idle."""

@@ -7,7 +7,8 @@ protocol only (fd 1 itself is pointed at the log), its stderr goes to `<workspac
 
 Client (stable API, used by the TUI)::
 
-    client = WorkerClient(workspace)          # cost_per_hour=None, count_views=False
+    client = WorkerClient(workspace)          # cost_per_hour=None, count_views=False,
+                                              # write_artifacts=False (no run_results.json)
     client.start()                            # returns at once; the child imports dbt and parses
     client.wait_ready(timeout=None)           # -> seconds the warm-up took; raises WorkerError
                                               #    (one line) if the project failed to parse; the
@@ -60,9 +61,10 @@ def _busy_error() -> Exception:
 
 class WorkerClient:
     def __init__(self, workspace: Workspace, *, cost_per_hour: float | None = None, count_views: bool = False,
-                 python: str = sys.executable):
+                 write_artifacts: bool = False, python: str = sys.executable):
         self.workspace = workspace
         self.cost_per_hour, self.count_views, self.python = cost_per_hour, count_views, python
+        self.write_artifacts = write_artifacts
         self.restarts = 0
         self._process: subprocess.Popen | None = None
         self._eof = threading.Event()  # set by the reader when the current child's stdout closes
@@ -157,6 +159,7 @@ class WorkerClient:
         args += ["--target", ws.target] if ws.target else []
         args += ["--embedded"] if ws.embedded else []
         args += ["--cost-per-hour", str(self.cost_per_hour)] if self.cost_per_hour is not None else []
+        args += ["--write-artifacts"] if self.write_artifacts else []
         return args + (["--count-views"] if self.count_views else [])
 
     def _restart(self) -> None:
@@ -235,13 +238,13 @@ class WorkerClient:
 class _Child:
     """Runs in `python -m tui.core.worker`: requests from stdin, replies to the protocol stream."""
 
-    def __init__(self, workspace: Workspace, protocol, cost_per_hour: float | None, count_views: bool):
+    def __init__(self, workspace: Workspace, protocol, options: dict):
         from tui.core.session import DbtSession
 
         self.protocol = protocol
         self.lock = threading.Lock()
         self.requests: queue.Queue = queue.Queue()
-        self.session = DbtSession(workspace, cost_per_hour=cost_per_hour, count_views=count_views)
+        self.session = DbtSession(workspace, **options)
 
     def send(self, message: Any) -> None:
         line = message if isinstance(message, str) else json.dumps(message)
@@ -313,10 +316,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--embedded", action="store_true")
     parser.add_argument("--cost-per-hour", type=float)
     parser.add_argument("--count-views", action="store_true")
+    parser.add_argument("--write-artifacts", action="store_true")
     args = parser.parse_args(argv)
     protocol = _protocol_stream()
     workspace = Workspace(Path(args.root), Path(args.project_dir), Path(args.profiles_dir), args.target, args.embedded)
-    child = _Child(workspace, protocol, args.cost_per_hour, args.count_views)
+    child = _Child(workspace, protocol, {"cost_per_hour": args.cost_per_hour, "count_views": args.count_views,
+                                         "write_artifacts": args.write_artifacts})
     try:
         child.serve()
     finally:
