@@ -38,3 +38,17 @@ def tiny_app(tiny_project) -> PipelineApp:
 @pytest.fixture
 def tiny_manifest(tiny_project):
     return load_project(tiny_project / "target")
+
+
+@pytest.fixture(scope="session")
+def workspace(built_workspace, tmp_path_factory):
+    """A private copy of the built embedded project and its workspace: tests may edit models and build."""
+    import shutil
+
+    from tui.core.workspace import Workspace
+
+    copy = tmp_path_factory.mktemp("cockpit")
+    shutil.copytree(built_workspace.root, copy / "ws")
+    shutil.copytree(built_workspace.project_dir, copy / "project", ignore=shutil.ignore_patterns("target", "logs"))
+    return Workspace.resolve(workspace=copy / "ws", project_dir=copy / "project",
+                             profiles_dir=copy / "project").ensure_dirs()

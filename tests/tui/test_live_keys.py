@@ -7,10 +7,8 @@ Tests run in file order on that copy; each opens its own app and waits for its r
 
 from __future__ import annotations
 
-import shutil
 import time
 
-import pytest
 from tui_helpers import changed_since, descendants, plain, ready, results, run_key, select, wait_for
 
 from tui.core.workspace import Workspace
@@ -24,15 +22,6 @@ from tui.widgets.run_table import RunTable
 SIZE = (120, 40)
 MODEL = "int_claims_matched_to_coverage"  # mid-DAG: has parents and children
 INCREMENTAL = "stg_benefits__claims"
-
-
-@pytest.fixture(scope="module")
-def workspace(built_workspace, tmp_path_factory) -> Workspace:
-    copy = tmp_path_factory.mktemp("cockpit")
-    shutil.copytree(built_workspace.root, copy / "ws")
-    shutil.copytree(built_workspace.project_dir, copy / "project", ignore=shutil.ignore_patterns("target", "logs"))
-    return Workspace.resolve(workspace=copy / "ws", project_dir=copy / "project",
-                             profiles_dir=copy / "project").ensure_dirs()
 
 
 def model_file(workspace: Workspace, name: str):

@@ -5,6 +5,7 @@ model detail, done marks and notes survive quitting and reopening, a key exports
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,10 @@ async def test_running_a_step_shows_verdict_tables_and_sorted_findings(ws):
         statuses = [f.status for f in table.findings]
         assert statuses and statuses == sorted(statuses, key=lambda s: {"fail": 0, "warn": 1}[s])
         assert any(f.check == "keys.fan_out" for f in table.findings)
+        # between steps the warehouse is free: a build in another process can open it read-write
+        writer = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(ws.warehouse)!r}).close()"],
+                                capture_output=True, text=True)
+        assert writer.returncode == 0, writer.stderr
 
 
 async def test_enter_on_a_finding_opens_the_model_detail(ws):

@@ -24,7 +24,8 @@ class TrendsScreen(Screen):
             yield RunChart(id="cost-chart")
             yield RunChart(id="model-duration-chart")
             yield RunChart(id="model-rows-chart")
-        yield Static("Worst regressions (latest run against the model's median)", classes="screen-title")
+        yield Static("Worst regressions (latest run against the model's median; enter charts a model)",
+                     classes="screen-title")
         yield DataTable(id="regressions", cursor_type="row")
         yield Footer()
 
@@ -68,8 +69,9 @@ class TrendsScreen(Screen):
             ratio = Text(f"×{r.ratio:.1f}", style="bold red" if r.regressed else "")
             table.add_row(r.name, seconds(r.median_s), seconds(r.now_s), ratio, key=r.unique_id)
 
-    @on(DataTable.RowHighlighted, "#regressions")
-    def _select_model(self, event: DataTable.RowHighlighted) -> None:
+    @on(DataTable.RowSelected, "#regressions")
+    def _select_model(self, event: DataTable.RowSelected) -> None:
+        """Enter on a regression charts that model (moving the cursor alone changes nothing)."""
         if event.row_key.value:
             self.app.selected_uid = event.row_key.value
             self._show_model()

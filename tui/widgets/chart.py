@@ -12,8 +12,10 @@ MARKER = "braille"
 
 class RunChart(PlotextPlot):
     DEFAULT_CSS = "RunChart { height: 1fr; min-height: 6; }"
+    shown: tuple[str, list[float]] = ("", [])
 
     def show(self, title: str, values: list[float]) -> None:
+        self.shown = (title, list(values))  # what the chart plots, for tests and debugging
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
