@@ -107,10 +107,10 @@ class TriageScreen(Screen):
         if ctx is not None:
             ctx.cancelled.set()
             ctx.runner.interrupt()
-            try:
-                save_facts(ctx)  # this run's profiles become a baseline for later runs
-            finally:
-                ctx.runner.close()
+            save_facts(ctx)  # this run's profiles become a baseline for later runs
+            ctx.release()
+            if ctx.history is not None:
+                ctx.history.close()
 
     @property
     def session_path(self) -> Path | None:
@@ -233,7 +233,10 @@ class TriageScreen(Screen):
             ctx = self._checks()
             ctx.cancelled.clear()
             ctx.progress = lambda text, fraction: self.post_message(self.StepProgress(step_id, text))
-            result = run_step(ctx, self.playbook.step(step_id))
+            try:
+                result = run_step(ctx, self.playbook.step(step_id))
+            finally:
+                ctx.release()  # never hold the warehouse between steps: builds must be able to run
         except Exception as error:  # noqa: BLE001 - shown as the step's verdict, never a traceback
             line = (str(error).splitlines() or [type(error).__name__])[0]
             result = StepResult(step_id, "error", line, (), started_at=started, seconds=time.time() - started, error=line)
@@ -250,6 +253,8 @@ class TriageScreen(Screen):
             except TriageError:
                 self._ctx = open_for(self.workspace)  # that baseline's facts are gone: choose again
             self._ctx.findings.extend(self.session.findings())  # later steps read earlier findings
+        else:
+            self._ctx.hold()
         return self._ctx
 
     # --- actions ----------------------------------------------------------------------------

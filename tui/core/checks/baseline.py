@@ -65,10 +65,13 @@ def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: 
     history = history if history is not None else (HistoryStore(workspace.history_path) if workspace.history_path.exists() else None)
     latest = latest_run(history)
     baseline = choose_baseline(history, latest, baseline_run_id)
-    runner = open_warehouse(workspace.warehouse, catalog=_catalog(project, workspace.warehouse),
-                            file_search_path=workspace.raw_dir)
-    return CheckContext(project, runner, config, project_dir=workspace.project_dir, profiles_dir=workspace.profiles_dir,
-                        raw_dir=workspace.raw_dir, history=history, latest_run=latest, baseline=baseline)
+    def open_runner():
+        return open_warehouse(workspace.warehouse, catalog=_catalog(project, workspace.warehouse),
+                              file_search_path=workspace.raw_dir)
+
+    return CheckContext(project, open_runner(), config, project_dir=workspace.project_dir, profiles_dir=workspace.profiles_dir,
+                        raw_dir=workspace.raw_dir, history=history, latest_run=latest, baseline=baseline,
+                        open_runner=open_runner)
 
 
 def _catalog(project: Any, warehouse: Path) -> str:

@@ -43,6 +43,7 @@ class CheckContext:
     facts: dict[str, Any] = field(default_factory=dict)
     findings: list = field(default_factory=list)  # findings of the steps run so far (later steps read them)
     progress: Callable[[str, float | None], None] = lambda message, fraction: None
+    open_runner: Callable[[], QueryRunner] | None = None  # reopens the warehouse (see hold/release)
     cancelled: threading.Event = field(default_factory=threading.Event)
     _specs: list[TableSpec] | None = None
     _profiles: dict[str, TableProfile] | None = None
@@ -61,8 +62,7 @@ class CheckContext:
             profiles: dict[str, TableProfile] = {}
             specs = self.specs()
             for index, spec in enumerate(specs):
-                if self.cancelled.is_set():
-                    break
+                self.check_cancelled()  # a partial set of profiles is never cached
                 self.progress(f"profiling {spec.object}", index / max(len(specs), 1))
                 try:
                     profiles[spec.object] = profile_table(self.runner, spec, self.config)
@@ -71,6 +71,16 @@ class CheckContext:
             self._profiles = profiles
             self.facts["profiles"] = {name: p.to_dict() for name, p in profiles.items()}
         return self._profiles
+
+    def release(self) -> None:
+        """Close the warehouse between steps, so a build in another process can take it."""
+        if self.open_runner is not None:
+            self.runner.close()
+
+    def hold(self) -> None:
+        """Reopen the warehouse released by `release` (a fresh read-only attach, about 20 ms)."""
+        if self.open_runner is not None:
+            self.runner = self.open_runner()
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

@@ -47,6 +47,7 @@ class QueryRunner:
         self._lock = threading.Lock()
         self.on_query = on_query
         self.queries: list[QueryRecord] = []
+        self.closed = False
 
     def rows(self, sql: str, label: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -57,6 +58,8 @@ class QueryRunner:
                 fetched = cursor.fetchall() if names else []
             except duckdb.InterruptException as error:
                 raise WarehouseError(f"{label}: query cancelled") from error
+            except duckdb.ConnectionException as error:
+                raise WarehouseError(f"{label}: the warehouse connection was closed") from error
             record = QueryRecord(label, sql.strip(), time.perf_counter() - started, len(fetched))
         self.queries.append(record)
         if self.on_query:
@@ -79,9 +82,15 @@ class QueryRunner:
             self._conn.execute(sql)
 
     def interrupt(self) -> None:
-        self._conn.interrupt()
+        """Stop the running query (from any thread); nothing happens when the runner is closed."""
+        if not self.closed:
+            try:
+                self._conn.interrupt()
+            except duckdb.Error:
+                pass
 
     def close(self) -> None:
+        self.closed = True
         with self._lock:
             self._conn.close()
 
