@@ -24,8 +24,7 @@ class TrendsScreen(Screen):
             yield RunChart(id="cost-chart")
             yield RunChart(id="model-duration-chart")
             yield RunChart(id="model-rows-chart")
-        yield Static("Worst regressions (latest run against the model's median; enter charts a model)",
-                     classes="screen-title")
+        yield Static("Worst regressions: latest run vs the model's median (enter: chart it)", classes="screen-title")
         yield DataTable(id="regressions", cursor_type="row")
         yield Footer()
 
