@@ -92,7 +92,7 @@ class ProgressPrinter:
         if event.est_cost_usd is not None and event.resource_type != "test":
             parts.append(format_cost(event.est_cost_usd))
         print("  ".join(parts).rstrip(), file=self.out, flush=True)
-        if event.status in ("error", "fail") and event.message:
+        if event.status in ("error", "fail") and event.message and not event.message.startswith("Status:"):
             diag(f"    {event.message.strip().splitlines()[0]}")
 
     def _summary(self, event: RunFinished) -> None:
