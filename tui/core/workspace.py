@@ -14,6 +14,9 @@ dbt never writes into the package: `target_path` and `log_path` always point int
 `dbt_env()` gives the variables the embedded profile reads (`PIPELINE_TUI_WAREHOUSE`,
 `PIPELINE_TUI_RAW_DIR`, `PIPELINE_TUI_THREADS`, `PIPELINE_TUI_MEMORY_LIMIT`); threads and memory
 limit already set in the environment win, so a user can tune them without code.
+
+Also: `ensure_demo_data(workspace, progress)` (first start: generate the demo raw feeds, never
+imports dbt; True when the warehouse must then be built) and `git_revision(project_dir)`.
 """
 
 from __future__ import annotations
