@@ -1,6 +1,6 @@
 """Real workspaces for the triage tests, built once per test process (shared by the core, CLI and
 TUI tests): the embedded dbt project on the `test` size, built on a clean baseline and checked
-(its facts stored as the baseline), then copied twice: one gets the `incident` feeds, the other a
+(its facts stored as the baseline), then copied twice: one gets the `incident` feeds (with malformed lines), the other a
 clean next-day feed; each is built again. Builds run `pipeline-tui build` in a subprocess, like a
 user would. Callers that write into a workspace should work on `copy_of(...)`.
 """
@@ -54,7 +54,7 @@ def baseline_root() -> Path:
 @lru_cache(maxsize=None)
 def incident_root() -> Path:
     root = copy_of(baseline_root(), "incident")
-    generate(workspace(root).raw_dir, "incident", size="test")
+    generate(workspace(root).raw_dir, "incident", size="test", malformed=True)
     build(root)
     return root
 

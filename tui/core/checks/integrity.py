@@ -64,25 +64,38 @@ def reject_tables(ctx: CheckContext) -> list[tuple[TableSpec, str]]:
 
 
 def reject_findings(ctx: CheckContext) -> list[Finding]:
-    """Rejected lines per file and reason; the newest file's count is judged, earlier ones are evidence."""
+    """Rejected lines per feed, file and reason, judged against the baseline's count. When the rejects
+    table names the feed (a `feed` column matching a source's table), the finding is on that source."""
     found = []
     for spec, reason in reject_tables(ctx):
-        rows = ctx.runner.rows(f"SELECT {quote(spec.delivery_column)} AS file, {quote(reason)} AS reason, count(*) AS n "
-                               f"FROM {spec.relation} GROUP BY 1, 2 ORDER BY 1, 2", f"rejected lines in {spec.object}")
-        by_reason: dict[str, int] = {}
+        feed = quote(spec.column("feed").name) if spec.column("feed") else "NULL"
+        rows = ctx.runner.rows(f"SELECT {feed} AS feed, {quote(spec.delivery_column)} AS file, {quote(reason)} AS reason, "
+                               f"count(*) AS n FROM {spec.relation} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                               f"rejected lines in {spec.object}")
+        by_feed: dict[str, list[dict]] = {}
         for row in rows:
-            by_reason[str(row["reason"])] = by_reason.get(str(row["reason"]), 0) + int(row["n"])
-        files = sorted({str(r["file"]) for r in rows})
-        total = sum(by_reason.values())
-        before = (ctx.baseline.facts.get("rejects", {}).get(spec.object) or {}).get("total")
-        ctx.facts.setdefault("rejects", {})[spec.object] = {"total": total, "reasons": by_reason}
-        status = PASS if total == 0 or (before is not None and total <= before) else WARN
-        if status == WARN and ctx.config.get("integrity.rejects_status", "warn") == "fail":
-            status = FAIL
-        summary = (f"{total:,} feed lines rejected ({', '.join(f'{r} {n}' for r, n in sorted(by_reason.items()))}) "
-                   f"in {len(files)} files" if total else "no feed line rejected")
-        found.append(Finding(f"{CHECK}.rejects", status, spec.object, None, summary,
-                             {"rejected": total, "reasons": by_reason, "files": [file_label(f) for f in files],
-                              "baseline_rejected": before}))
+            by_feed.setdefault(str(row["feed"]) if row["feed"] is not None else "", []).append(row)
+        before = ctx.baseline.facts.get("rejects", {}).get(spec.object) or {}
+        facts = ctx.facts.setdefault("rejects", {}).setdefault(spec.object, {})
+        for feed_name, feed_rows in sorted(by_feed.items()):
+            found.append(_rejects(ctx, spec.object, feed_name, feed_rows, before.get(feed_name)))
+            facts[feed_name] = sum(int(r["n"]) for r in feed_rows)
+        if not by_feed:
+            found.append(Finding(f"{CHECK}.rejects", PASS, spec.object, None, "no feed line rejected", {"rejected": 0}))
     return found
 
+
+def _rejects(ctx: CheckContext, table: str, feed: str, rows: list[dict], before: int | None) -> Finding:
+    reasons: dict[str, int] = {}
+    for row in rows:
+        reasons[str(row["reason"])] = reasons.get(str(row["reason"]), 0) + int(row["n"])
+    total = sum(reasons.values())
+    status = PASS if before is not None and total <= before else WARN
+    if status == WARN and ctx.config.get("integrity.rejects_status", "warn") == "fail":
+        status = FAIL
+    source = next((f"{s.get('source_name')}.{s.get('name')}" for s in ctx.project.sources.values() if s.get("name") == feed), None)
+    files = sorted({file_label(str(r["file"])) for r in rows})
+    summary = (f"{total:,} lines of {feed or table} rejected ({', '.join(f'{r} {n}' for r, n in sorted(reasons.items()))}) "
+               f"in {', '.join(files[:3])}" + (f"; {before} at the baseline" if before is not None else ""))
+    return Finding(f"{CHECK}.rejects", status, source or table, None, summary,
+                   {"rejected": total, "reasons": reasons, "files": files, "baseline_rejected": before, "rejects_table": table})
