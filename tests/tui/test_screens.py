@@ -12,6 +12,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.gantt import Gantt
 from tui.widgets.header import CockpitHeader
+from tui.widgets.cells import BAD
 from tui.widgets.run_table import GROUP_PREFIX, RunTable
 
 SIZE = (120, 30)  # wide layout: every column, status words
@@ -45,7 +46,7 @@ async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_ap
         slow = "model.tiny.fct_claims"
         assert cell(table, slow, "status") == "✓ ok"
         assert cell(table, slow, "change").startswith("×3")  # fixed history slows it 3x in the last run
-        assert table.cell(slow, "change").style == "bold white on red"
+        assert table.cell(slow, "change").style == "bold white on " + BAD  # stands out
         steady = "model.tiny.stg_claims"
         points = fixed_history(tiny_app.cockpit.project, "fct_claims")[steady]
         median = statistics.median(p.duration_s for p in points[:-1])

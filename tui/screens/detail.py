@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from tui.core.project import Project
 from tui.core.run_view import NodeState, RunView
-from tui.widgets.cells import as_text, count, seconds, status_cell
+from tui.widgets.cells import BAD, as_text, count, seconds, status_cell
 from tui.widgets.chart import RunChart
 from tui.widgets.header import CockpitHeader
 
@@ -28,7 +28,7 @@ def summary_text(state: NodeState, labels: dict[str, str]) -> Text:
     text.append_text(as_text(status_cell(state.status)))
     text.append(f"  {seconds(state.duration_s) or '—'} (median {seconds(state.median_s) or '—'})  rows {count(state.rows) or '—'}")
     if state.current and state.current.message and state.status not in ("success", "pass"):
-        text.append(f"\n{state.current.message.splitlines()[0]}", style="red")
+        text.append(f"\n{state.current.message.splitlines()[0]}", style=BAD)
     return text
 
 
@@ -57,9 +57,9 @@ def columns_table(project: Project, view: RunView, uid: str) -> Table:
         badges = Text()
         for test in (t for t in tests if t.column == name):
             state = view.nodes.get(test.unique_id)
-            badges.append(test.test_name + " ")
-            badges.append_text(as_text(status_cell(state.status if state else None)))
-            badges.append("  ")
+            badge = status_cell(state.status if state else None, compact=True)
+            badges.append(badge.text + " ", style=badge.style)
+            badges.append(test.test_name + "  ")
         column = described.get(name) if name else None
         table.add_row(name or "(model)", (column.data_type if column else None) or "", badges,
                       column.description if column else "")

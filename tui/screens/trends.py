@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from tui.core.trends import worst_regressions
-from tui.widgets.cells import seconds
+from tui.widgets.cells import BAD, seconds
 from tui.widgets.chart import RunChart
 from tui.widgets.header import CockpitHeader
 
@@ -65,7 +65,7 @@ class TrendsScreen(Screen):
         table = self.query_one("#regressions", DataTable)
         table.clear()
         for r in worst_regressions(self.app.view):
-            ratio = Text(f"×{r.ratio:.1f}", style="bold red" if r.regressed else "")
+            ratio = Text(f"×{r.ratio:.1f}", style="bold " + BAD if r.regressed else "")
             table.add_row(r.name, seconds(r.median_s), seconds(r.now_s), ratio, key=r.unique_id)
 
     @on(DataTable.RowSelected, "#regressions")

@@ -15,17 +15,21 @@ from rich.text import Text
 
 from tui.core.run_view import RUNNING, NodeState, sparkline
 
+# Mid-tone colours that read on the light and the dark theme alike (named ANSI yellow or
+# green wash out on a light background).
+OK, WARN, BAD, UP, STOP, TREND = "#2e9e4f", "#d08000", "#d03838", "#1a8fa8", "#a048b0", "#3a78c8"
+
 STATUS_BADGES = {
-    "success": ("✓ ok", "green"),
-    "pass": ("✓ pass", "green"),
-    "warn": ("! warn", "yellow"),
-    "fail": ("✗ fail", "bold red"),
-    "error": ("✗ error", "bold red"),
-    "runtime error": ("✗ error", "bold red"),
+    "success": ("✓ ok", OK),
+    "pass": ("✓ pass", OK),
+    "warn": ("! warn", WARN),
+    "fail": ("✗ fail", "bold " + BAD),
+    "error": ("✗ error", "bold " + BAD),
+    "runtime error": ("✗ error", "bold " + BAD),
     "skipped": ("↷ skip", "dim"),
-    "cancelled": ("■ stop", "magenta"),
-    "interrupted": ("■ stop", "magenta"),
-    RUNNING: ("● run", "bold yellow"),
+    "cancelled": ("■ stop", STOP),
+    "interrupted": ("■ stop", STOP),
+    RUNNING: ("● run", "bold " + WARN),
 }
 
 
@@ -65,7 +69,7 @@ def seconds(value: float | None) -> str:
 def time_cell(state: NodeState, now: float) -> Cell:
     elapsed = state.elapsed(now)
     if elapsed is not None:
-        return Cell(seconds(elapsed) + "…", "yellow", True)
+        return Cell(seconds(elapsed) + "…", WARN, True)
     return Cell(seconds(state.duration_s), "", True)
 
 
@@ -79,11 +83,11 @@ def ratio_cell(state: NodeState) -> Cell:
         return Cell("")
     label = f"×{ratio:.1f}"
     if state.regressed:
-        return Cell(label, "bold white on red", True)
+        return Cell(label, "bold white on " + BAD, True)
     if ratio >= 1.3:
-        return Cell(label, "yellow", True)
+        return Cell(label, WARN, True)
     if ratio <= 0.7:
-        return Cell(label, "green", True)
+        return Cell(label, OK, True)
     return Cell(label, "dim", True)
 
 
@@ -100,7 +104,7 @@ def count(value: int | float | None) -> str:
 def rows_cell(state: NodeState) -> Cell:
     if state.node.resource_type == "test":
         failures = state.current.failures if state.current else None
-        return Cell("" if not failures else f"{count(failures)} bad", "red", True)
+        return Cell("" if not failures else f"{count(failures)} bad", BAD, True)
     return Cell(count(state.rows), "", True)
 
 
@@ -111,8 +115,8 @@ def delta_rows_cell(state: NodeState) -> Cell:
     if delta == 0:
         return Cell("0", "dim", True)
     sign = "+" if delta > 0 else "−"
-    return Cell(sign + count(abs(delta)), "cyan" if delta > 0 else "magenta", True)
+    return Cell(sign + count(abs(delta)), UP if delta > 0 else STOP, True)
 
 
 def spark_cell(state: NodeState, attribute: str, width: int) -> Cell:
-    return Cell(sparkline(state.series(attribute), width), "blue")
+    return Cell(sparkline(state.series(attribute), width), TREND)

@@ -13,9 +13,9 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.core.run_view import RUNNING, Span
-from tui.widgets.cells import seconds
+from tui.widgets.cells import BAD, OK, STOP, TREND, UP, WARN, seconds
 
-THREAD_COLOURS = ["cyan", "magenta", "green", "blue", "yellow", "bright_cyan", "bright_magenta", "bright_green"]
+THREAD_COLOURS = [UP, STOP, OK, TREND, WARN, "#6a8f20", "#c05080", "#4060a0"]
 NAME_W, THREAD_W, TIME_W = 24, 5, 7
 
 
@@ -69,10 +69,10 @@ class Gantt(Widget):
         left = int((span.start - start) / total * bar_w)
         width = max(1, round((end - span.start) / total * bar_w))
         width = min(width, bar_w - left) if left < bar_w else 1
-        style = "bold red" if span.status in ("error", "fail") else colour
+        style = "bold " + BAD if span.status in ("error", "fail") else colour
         name = span.name if len(span.name) <= NAME_W else span.name[: NAME_W - 1] + "…"
         row = Text(f"{name:<{NAME_W}} {short_thread(span.thread):<{THREAD_W}} ")
-        row.append(f"{seconds(end - span.start):>{TIME_W}} ", style="yellow" if span.status == RUNNING else "")
+        row.append(f"{seconds(end - span.start):>{TIME_W}} ", style=WARN if span.status == RUNNING else "")
         row.append(" " * left)
         row.append(("▒" if span.status == RUNNING else "█") * width, style=style)
         return row

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.widgets.cells import BAD, OK, UP, WARN
+
 
 @dataclass
 class HeaderInfo:
@@ -50,12 +52,12 @@ def render_header(info: HeaderInfo) -> Text:
     text.append(" ◆ ", style="bold")
     text.append(info.project or "no project", style="bold")
     text.append(f" · {info.target} · ")
-    state_style = "green" if info.dbt_state == "dbt ready" else "red" if "failed" in info.dbt_state else "yellow"
+    state_style = OK if info.dbt_state == "dbt ready" else BAD if "failed" in info.dbt_state else WARN
     text.append(info.dbt_state, style=state_style)
     if info.full_refresh:
-        text.append(" FULL-REFRESH ", style="bold black on yellow")
+        text.append(" FULL-REFRESH ", style="bold black on " + WARN)
     if info.watching:
-        text.append(" WATCH ", style="bold black on cyan")
+        text.append(" WATCH ", style="bold black on " + UP)
     last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
     text.append(f" · last run {last}")
     if info.warehouse:  # last: on a narrow terminal it is what gets cut

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.core.run_view import RunView
-from tui.widgets.cells import seconds
+from tui.widgets.cells import OK, WARN, seconds
 
 BAR_WIDTH = 24
 
@@ -30,12 +30,12 @@ def summary(view: RunView, now: float) -> str:
 def bar(fraction: float | None, width: int = BAR_WIDTH) -> Text:
     """`━━━━╸────` filled to `fraction`; None draws an indeterminate bar."""
     if fraction is None:
-        return Text("╺━╸" + "─" * (width - 3), style="yellow")
+        return Text("╺━╸" + "─" * (width - 3), style=WARN)
     filled = max(0.0, min(1.0, fraction)) * width
     whole = int(filled)
-    text = Text("━" * whole, style="green" if fraction >= 1 else "yellow")
+    text = Text("━" * whole, style=OK if fraction >= 1 else WARN)
     if whole < width:
-        text.append("╸" if filled - whole >= 0.5 else "─", style="yellow" if filled - whole >= 0.5 else "dim")
+        text.append("╸" if filled - whole >= 0.5 else "─", style=WARN if filled - whole >= 0.5 else "dim")
         text.append("─" * (width - whole - 1), style="dim")
     return text
 

@@ -32,16 +32,19 @@ WIDE = 110  # at or above this width the table shows every column
 GAP = 2  # spaces between columns
 
 
-def columns_for(wide: bool) -> list[tuple[str, str, int]]:
-    """Column key, label, width. Narrow terminals (80 columns) get a symbol for the status."""
+def columns_for(wide: bool, width: int = 0) -> list[tuple[str, str, int]]:
+    """Column key, label, width. Narrow terminals (80 columns) get a symbol for the status;
+    wide ones give the node name whatever room is left (up to 60 columns)."""
     spark = 12 if wide else 6
     columns = [
-        ("node", "Node", 38 if wide else 26), ("status", "Status" if wide else "", 7 if wide else 1),
+        ("node", "Node", 26), ("status", "Status" if wide else "", 7 if wide else 1),
         ("time", "Time", 6), ("median", "Median", 6), ("change", "Chg", 5), ("rows", "Rows", 6),
         ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", spark),
     ]
     if wide:
         columns.append(("rspark", "Rows trend", spark))
+        others = sum(w + GAP for _, _, w in columns[1:]) + GAP + 3  # margin and scrollbar
+        columns[0] = ("node", "Node", max(38, min(60, width - others)))
     return columns
 
 
@@ -75,6 +78,7 @@ class RunTable(ScrollView, can_focus=True):
         self.labels: dict[str, str] = {}
         self.filter_text = ""
         self.wide = False
+        self.columns = columns_for(False)
         self.keys: list[str] = []  # row keys in display order
         self.row_cells: dict[str, list[Cell]] = {}
         self.cursor = 0
@@ -91,6 +95,7 @@ class RunTable(ScrollView, can_focus=True):
             return
         selected = self.selected_uid
         self.wide = self.size.width >= WIDE
+        self.columns = columns_for(self.wide, self.size.width)
         now = time.time()
         self.keys, self.row_cells, self._strips = [], {}, {}
         for layer, states in self.view.groups():
@@ -120,7 +125,7 @@ class RunTable(ScrollView, can_focus=True):
             cells.status_cell(state.status, not self.wide), cells.time_cell(state, now), cells.median_cell(state),
             cells.ratio_cell(state), cells.rows_cell(state), cells.delta_rows_cell(state),
         ]
-        spark = columns_for(self.wide)[-1][2]
+        spark = self.columns[-1][2]
         row.append(cells.spark_cell(state, "duration_s", spark))
         if self.wide:
             row.append(cells.spark_cell(state, "rows", spark))
@@ -156,7 +161,7 @@ class RunTable(ScrollView, can_focus=True):
         self.rebuild()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.view is not None and (event.size.width >= WIDE) != self.wide:
+        if self.view is not None and columns_for(event.size.width >= WIDE, event.size.width) != self.columns:
             self.rebuild()
         self.virtual_size = Size(event.size.width, len(self.keys) + 1)
         self._strips.clear()
@@ -170,7 +175,7 @@ class RunTable(ScrollView, can_focus=True):
         width = self.size.width
         if y == 0:
             style = self.get_component_rich_style("run-table--header")
-            return self._strip([Cell(label) for _, label, _ in columns_for(self.wide)], style, width)
+            return self._strip([Cell(label) for _, label, _ in self.columns], style, width)
         index = self.scroll_offset.y + y - 1
         if index >= len(self.keys):
             return Strip.blank(width, self.rich_style)
@@ -185,7 +190,7 @@ class RunTable(ScrollView, can_focus=True):
 
     def _strip(self, row: list[Cell], base: Style, width: int, on_cursor: bool = False) -> Strip:
         segments, used = [Segment(" ", base)], 1
-        for cell, (_, _, col_width) in zip(row, columns_for(self.wide)):
+        for cell, (_, _, col_width) in zip(row, self.columns):
             text = cell.text if len(cell.text) <= col_width else cell.text[: col_width - 1] + "…"
             text = text.rjust(col_width) if cell.right else text.ljust(col_width)
             style = base if on_cursor or not cell.style else base + cells.style_of(cell.style)
@@ -198,7 +203,7 @@ class RunTable(ScrollView, can_focus=True):
 
     def cell(self, key: str, column: str) -> Cell:
         """The cell shown for a row and a column key (see `columns_for`)."""
-        keys = [k for k, _, _ in columns_for(self.wide)]
+        keys = [k for k, _, _ in self.columns]
         return self.row_cells[key][keys.index(column)]
 
     # --- cursor ---------------------------------------------------------------------------
