@@ -13,8 +13,9 @@ from typing import Any, NoReturn, TextIO
 
 import typer
 
+from tui.core import errors
 from tui.core.costs import format_cost
-from tui.core.events import LogLine, NodeFinished, NodesPlanned, RunFinished, RunStarted, Warned
+from tui.core.events import NodeFinished, NodesPlanned, RunFinished, RunStarted, Warned
 from tui.core.history import node_duration
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -71,8 +72,6 @@ class ProgressPrinter:
             self._node(event)
         elif isinstance(event, Warned):
             diag(f"warning {event.code}: {event.message.splitlines()[0]}")
-        elif isinstance(event, LogLine) and event.level == "error":
-            diag(event.message.splitlines()[0])
         elif isinstance(event, RunFinished):
             self._summary(event)
 
@@ -93,7 +92,8 @@ class ProgressPrinter:
             parts.append(format_cost(event.est_cost_usd))
         print("  ".join(parts).rstrip(), file=self.out, flush=True)
         if event.status in ("error", "fail") and event.message and not event.message.startswith("Status:"):
-            diag(f"    {event.message.strip().splitlines()[0]}")
+            # one translated line; dbt's own multi-line text stays in its log file
+            diag(f"    {errors.translate(event.message) if event.status == 'error' else event.message.strip().splitlines()[0]}")
 
     def _summary(self, event: RunFinished) -> None:
         counts = ", ".join(f"{n} {STATUS_WORDS.get(s, s).lower()}" for s, n in sorted(self.counts.items()))

@@ -2,8 +2,9 @@
 
 Each runs one invocation through a `DbtSession` in this process, prints a line per finished node
 (status, duration, change against the node's median in history, rows, est. cost), records the
-run in history, and exits 0 (success), 1 (a model, test or freshness check failed), 2 (bad input:
-missing project, unknown selector, compilation error, locked warehouse) or 130 (cancelled with
+run in history, and exits 0 (success), 1 (a model, test or freshness check failed on the data), 2
+(bad input: missing project or profile, unknown selector, compilation or SQL error in a model,
+missing or unreadable raw file, locked warehouse) or 130 (cancelled with
 Ctrl+C, which stops dbt cleanly). `build` on the embedded project with no data first generates
 and builds the demo dataset.
 """
@@ -19,6 +20,7 @@ import yaml
 
 from tui.commands.output import (EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ProgressPrinter, diag,
                                  fail)
+from tui.core import errors
 from tui.core.events import RunFinished
 from tui.core.workspace import Workspace
 
@@ -56,7 +58,9 @@ def exit_code(finished: RunFinished) -> int:
         return EXIT_OK
     if finished.status == "cancelled":
         return EXIT_CANCELLED
-    return EXIT_FAILED if finished.failed else EXIT_USAGE
+    if finished.failed and not errors.is_input_error(finished.error):
+        return EXIT_FAILED
+    return EXIT_USAGE  # could not run, or a model failed on a broken project or raw file
 
 
 def run_headless(ctx: typer.Context, command: str, select: list[str] | None = None, exclude: list[str] | None = None,

@@ -1,10 +1,11 @@
 """One-line, user-facing error messages with a way forward, from dbt and DuckDB errors.
 
 Provides `translate(error, workspace=None) -> str` for exceptions or raw messages, `one_line`,
-`nothing_selected(selector)`, and `locked_by(message) -> pid | None`. Recognised: a missing
-project or profile, an unknown target, an empty selection, compilation errors (with file and
-line), database errors in a model, and a warehouse locked by another process (with its PID).
-Anything else becomes its first meaningful line. Never a traceback.
+`nothing_selected(selector)`, `locked_by(message) -> pid | None` and `is_input_error(line)`.
+Recognised: a missing project or profile (or an unreadable profiles.yml, with its line), an
+unknown target, an empty selection, compilation errors (with file and line), database errors in
+a model, a raw file that is missing or unreadable (file and line), and a warehouse locked by
+another process (with its PID). Anything else becomes its first meaningful line. Never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ COMPILE_IN_NODE = re.compile(r"Compilation Error in (?P<kind>\w+) (?P<name>\S+) 
 RUNTIME_IN_NODE = re.compile(r"(?:Runtime|Database) Error in (?P<kind>\w+) (?P<name>\S+) \((?P<path>[^)]+)\)")
 LINE = re.compile(r"^\s*line (?P<line>\d+)\s*$", re.MULTILINE | re.IGNORECASE)
 SQL_LINE = re.compile(r"LINE (?P<line>\d+):")
+MISSING_FILE = re.compile(r'No files found that match the pattern "(?P<pattern>[^"]+)"')
+CSV_LINE = re.compile(r"CSV Error on Line: (?P<line>\d+)")
+CSV_FILE = re.compile(r"^\s*file = (?P<file>.+?)\s*$", re.MULTILINE)
+# Translated lines that mean the project or its input is broken (exit 2), not the data or a test (exit 1).
+INPUT_ERROR = re.compile(r"compilation error in |Parser Error|Binder Error|Catalog Error|raw file .* (?:not found|line \d+)",
+                         re.IGNORECASE)
 HEADERS = re.compile(r"^(Runtime|Compilation|Database|Parsing|Dependency|Internal) Error\s*$", re.IGNORECASE)
 
 
@@ -39,6 +46,11 @@ def locked_message(pid: int | None, path: str | None = None) -> str:
     return f"warehouse is locked by another process ({who}): close that process or retry when it is done"
 
 
+def is_input_error(line: str | None) -> bool:
+    """A translated error that says the project or a raw file is broken (not the data, not a test)."""
+    return bool(line and INPUT_ERROR.search(line))
+
+
 def nothing_selected(selector: str | None) -> str:
     if not selector:
         return "the project has nothing to run for this command: add models, seeds, snapshots or tests"
@@ -49,8 +61,8 @@ def nothing_selected(selector: str | None) -> str:
 def translate(error: BaseException | str | Any, workspace: Any = None) -> str:
     """A single line for the user, with a way forward where one is known."""
     text = str(error) if not isinstance(error, BaseException) else (str(error) or type(error).__name__)
-    for rule in (_lock, _missing_project, _missing_profile, _missing_target, _compile_error, _node_error,
-                 _missing_ref):
+    for rule in (_lock, _missing_project, _unreadable_profiles, _missing_profiles_dir, _missing_profile,
+                 _missing_target, _compile_error, _missing_raw_file, _bad_raw_line, _node_error, _missing_ref):
         found = rule(text, workspace)
         if found:
             return found if len(found) <= MAX_CHARS else found[: MAX_CHARS - 1] + "…"
@@ -77,6 +89,23 @@ def _missing_profile(text: str, workspace: Any) -> str | None:
     return f"dbt profile '{match[1]}' not found{where}: check --profiles-dir"
 
 
+def _unreadable_profiles(text: str, workspace: Any) -> str | None:
+    if "error while trying to read your profiles.yml" not in text:
+        return None
+    where = f"{workspace.profiles_dir}/profiles.yml" if workspace is not None else "profiles.yml"
+    line = re.search(r"error near line (\d+)", text) or re.search(r", line (\d+)", text)
+    at = f" near line {line[1]}" if line else ""
+    return f"cannot read {where}: YAML syntax error{at} (fix the file and run again)"
+
+
+def _missing_profiles_dir(text: str, workspace: Any) -> str | None:
+    match = re.fullmatch(r"\s*Path '(?P<path>[^']+)' does not exist\.?\s*", text)
+    if not match:
+        return None
+    return (f"no profiles.yml found ({match['path']} does not exist and the project has none): "
+            "pass --profiles-dir or set DBT_PROFILES_DIR")
+
+
 def _missing_target(text: str, workspace: Any) -> str | None:
     match = re.search(r"profile '([^']+)' does not have a target named '([^']+)'", text)
     if not match:
@@ -94,6 +123,30 @@ def _compile_error(text: str, workspace: Any) -> str | None:
     where = match["path"] + (f" line {line['line']}" if line else "")
     detail = _detail_after(text, match.end())
     return f"compilation error in {where}: {detail} (fix the file and run again)"
+
+
+def _raw_dir(workspace: Any) -> str:
+    raw = getattr(workspace, "raw_dir", None)
+    return str(raw) if raw is not None else "the raw folder (PIPELINE_TUI_RAW_DIR)"
+
+
+def _missing_raw_file(text: str, workspace: Any) -> str | None:
+    match = MISSING_FILE.search(text)
+    if not match:
+        return None
+    return f"raw file '{match['pattern']}' not found in {_raw_dir(workspace)}: restore it or generate the feeds again"
+
+
+def _bad_raw_line(text: str, workspace: Any) -> str | None:
+    line, file = CSV_LINE.search(text), CSV_FILE.search(text)
+    if not (line and file):
+        return None
+    path = file["file"]
+    raw = getattr(workspace, "raw_dir", None)
+    if raw is not None and path.startswith(str(raw) + "/"):
+        path = path[len(str(raw)) + 1:]
+    reason = "not valid UTF-8" if "unicode" in text.lower() else one_line(text[line.end():].split("file =")[0] or "unreadable")
+    return f"raw file {path} line {line['line']}: {reason} (fix or remove that line and run again)"
 
 
 def _node_error(text: str, workspace: Any) -> str | None:

@@ -200,7 +200,7 @@ class DbtSession:
             return errors.nothing_selected(translator.selector)
         if translator.failed:
             names = ", ".join(translator.failed[:3]) + (" …" if len(translator.failed) > 3 else "")
-            first = f" - {errors.translate(translator.first_error)}" if translator.first_error else ""
+            first = f" - {errors.translate(translator.first_error, self.workspace)}" if translator.first_error else ""
             return errors.one_line(f"{len(translator.failed)} failed: {names}{first}")
         return errors.translate(translator.first_error or "dbt reported a failure", self.workspace)
 
