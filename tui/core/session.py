@@ -19,6 +19,8 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
 - Rows per model are counted on a connection of dbt's own adapter (same process, same DuckDB
   instance, so no second lock); views are not counted unless `count_views=True` (counting a view
   runs its whole query). Cost is an estimate: execute seconds x rate (`tui.core.costs`).
+- `build` and `run` warn (`Warned`, code FeedContract) when a raw feed's columns differ from the
+  sources' declared columns (`tui.core.feed_contract`): a renamed or missing column is named.
 - After each invocation the adapter's connections are closed, so the warehouse file is free
   while the session is idle (other processes can read it).
 """
@@ -176,7 +178,23 @@ class DbtSession:
             self._invoke_thread = None
             self._release_connections()
         self.last_result = result
+        self._warn_feed_contract(command, translator, emit)
         return self._finish(translator, emit, result, None)
+
+    def _warn_feed_contract(self, command: str, translator: EventTranslator, emit) -> None:
+        """A raw feed column renamed, added, missing or moved: a warning naming file and column, so a
+        changed feed never becomes a silent column of nulls (`tui.core.feed_contract`)."""
+        if command not in ("build", "run") or translator.run_id is None or self._cancel.is_set():
+            return
+        from tui.core.events import Warned
+        from tui.core.feed_contract import check_feeds, summary
+
+        try:
+            lines = summary(check_feeds(self.workspace.manifest_path, self.workspace.raw_dir))
+        except Exception:  # a check that cannot read a feed must never fail the run
+            return
+        for line in lines:
+            emit(Warned(translator.run_id, "FeedContract", line, None))
 
     def _finish(self, translator: EventTranslator, emit, result: Any, error: str | None) -> RunFinished:
         translator.ensure_started(str(uuid.uuid4()))

@@ -1,0 +1,196 @@
+"""Malformed raw feeds on the real embedded project: every bad line lands in the rejects with a
+reason, rows read = rows staged + rows rejected, and a feed whose columns changed is named.
+
+Expected counts come from the lines the test writes (Python), never from the models. The
+property test (hypothesis) writes a random claims feed and random lines appended to
+employees.csv, then rebuilds only the models that read them through one warm session.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from rel_helpers import connect, copy_workspace, invoke, relation_counts
+from tui.core.session import DbtSession
+
+FUZZ_FILE = "claims/claims_zz_fuzz.jsonl"
+MODELS = "base_benefits__claims stg_benefits__rejects fct_feed_loads"
+STAMP = "2025-01-06T09:00:00Z"
+CLAIM_KINDS = ("valid", "broken_json", "bad_amount", "bad_date", "not_object", "blank", "garbage")
+EMPLOYEE_KINDS = ("valid", "extra_field", "missing_field", "bad_id", "bad_hire_date", "unbalanced_quote",
+                  "blank", "garbage")
+REASONS = {"broken_json": "invalid_json", "bad_amount": "invalid_amount", "bad_date": "invalid_service_date",
+           "not_object": "invalid_claim_id", "extra_field": "wrong_column_count",
+           "missing_field": "wrong_column_count", "bad_id": "invalid_employee_id",
+           "bad_hire_date": "invalid_hire_date"}
+BAD_DATES = ("2025-02-30", "2025-13-01", "2025-00-10", "2023-02-29", "20250101x", "not a date", "")
+# Any text but line breaks (DuckDB splits on \r too) and the unit separator the sources split on.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=30)
+LINES = lambda kinds: st.lists(st.tuples(st.sampled_from(kinds), TEXT), max_size=25)  # noqa: E731
+
+
+def claim_line(kind: str, text: str, claim_id: int) -> str:
+    claim = {"claim_id": claim_id, "employee_id": 1, "plan_id": 1, "service_date": "2025-01-06",
+             "submitted_at": STAMP, "amount": 12.5, "severity": "low", "status": "paid",
+             "diagnosis_code": "J06.9-é漢", "last_updated": STAMP}
+    if kind == "bad_amount":
+        claim["amount"] = "x" + text
+    elif kind == "bad_date":
+        claim["service_date"] = BAD_DATES[len(text) % len(BAD_DATES)]
+    line = json.dumps(claim, ensure_ascii=False)
+    if kind == "broken_json":
+        return line[: 1 + len(text) % (len(line) - 1)]
+    return {"not_object": json.dumps([claim_id, text]), "blank": " " * (len(text) % 3),
+            "garbage": "~" + text}.get(kind, line)
+
+
+def employee_line(kind: str, text: str, employee_id: int) -> str:
+    clean = text.replace(",", "").replace('"', "")
+    fields = [str(employee_id), "1", "Fuzz", f"Émile{employee_id}", f"fuzz{employee_id}@example.invalid",
+              "QA", "2020-01-01", "", STAMP]
+    if kind == "bad_id":
+        fields[0] = "x" + clean
+    elif kind == "bad_hire_date":
+        fields[6] = BAD_DATES[len(text) % len(BAD_DATES)] or "2021-02-30"
+    elif kind == "extra_field":
+        fields.append(clean)
+    elif kind == "missing_field":
+        fields.pop(5)
+    elif kind == "unbalanced_quote":
+        fields[2] = '"' + clean
+    return {"blank": "", "garbage": "~" + text}.get(kind, ",".join(fields))
+
+
+@pytest.fixture(scope="module")
+def fuzz(rel_built, tmp_path_factory):
+    """A private workspace, one warm session, and the untouched employees.csv to append to."""
+    ws = copy_workspace(rel_built, tmp_path_factory.mktemp("rel_fuzz"))
+    session = DbtSession(ws, history=None)
+    original = (ws.raw_dir / "employees.csv").read_bytes()
+    assert original.endswith(b"\n")
+    yield ws, session, original
+    session.close()
+
+
+def feed_facts(ws, feed: str, file: str) -> tuple[tuple | None, dict[int, str], set]:
+    """(lines read, accepted, rejected) from fct_feed_loads, rejects by line, accepted keys."""
+    key = "claim_id" if feed == "claims" else "employee_id"
+    with connect(ws) as con:
+        loads = con.execute("select lines_read, rows_accepted, rows_rejected from fct_feed_loads "
+                            "where feed = ? and source_file = ?", [feed, file]).fetchone()
+        rejects = dict(con.execute("select source_line, reject_reason from stg_benefits__rejects "
+                                   "where feed = ? and source_file = ?", [feed, file]).fetchall())
+        accepted = {r[0] for r in con.execute(f"select {key} from base_benefits__{feed} where source_file = ? "
+                                              "and reject_reason is null", [file.split("/")[-1]]).fetchall()}
+    return loads, rejects, accepted
+
+
+def check_feed(ws, feed, file, kinds, keys, first_line, loads_before=(0, 0, 0)):
+    """The rows we wrote are all accounted for: staged or rejected with the right reason."""
+    loads, rejects, accepted = feed_facts(ws, feed, file)
+    valid = {keys[i] for i, kind in enumerate(kinds) if kind == "valid"}
+    bad = {first_line + i: kind for i, kind in enumerate(kinds) if kind != "valid"}
+    read = loads_before[0] + len(kinds)
+    if read == 0:
+        assert loads is None  # an empty file delivers nothing, and nothing is invented
+    else:
+        assert loads == (read, loads_before[1] + len(valid), loads_before[2] + len(bad))
+    ours = {line: reason for line, reason in rejects.items() if line >= first_line}
+    assert set(ours) == set(bad), (ours, bad)
+    for line, kind in bad.items():
+        assert ours[line] == REASONS.get(kind, ours[line]) and ours[line], (line, kind, ours[line])
+    assert valid <= accepted and not ({keys[i] for i, k in enumerate(kinds) if k != "valid"} & accepted)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@example(claims=[(kind, "a, b") for kind in CLAIM_KINDS], employees=[(kind, "x") for kind in EMPLOYEE_KINDS])
+@example(claims=[], employees=[])  # an empty claims file; employees.csv untouched
+@given(claims=LINES(CLAIM_KINDS), employees=LINES(EMPLOYEE_KINDS))
+def test_every_malformed_line_is_rejected_with_a_reason_and_counts_add_up(fuzz, claims, employees):
+    ws, session, original = fuzz
+    claim_ids = [990_000_000_000 + i for i in range(len(claims))]
+    employee_ids = [9_000_000 + i for i in range(len(employees))]
+    (ws.raw_dir / FUZZ_FILE).write_text("".join(claim_line(k, t, claim_ids[i]) + "\n"
+                                                for i, (k, t) in enumerate(claims)))
+    appended = "".join(employee_line(k, t, employee_ids[i]) + "\n" for i, (k, t) in enumerate(employees))
+    (ws.raw_dir / "employees.csv").write_bytes(original + appended.encode())
+    finished = session.invoke("run", select=MODELS + " base_benefits__employees")
+    assert finished.status == "success", finished.error
+    check_feed(ws, "claims", FUZZ_FILE.split("/")[-1], [k for k, _ in claims], claim_ids, 1)
+    data_lines = original.count(b"\n") - 1  # the header is line 1
+    check_feed(ws, "employees", "employees.csv", [k for k, _ in employees], employee_ids, data_lines + 2,
+               (data_lines, data_lines, 0))
+
+
+def test_a_header_only_file_and_an_empty_file_build(rel_built, tmp_path):
+    ws = copy_workspace(rel_built, tmp_path)
+    header = (ws.raw_dir / "enrollments.csv").read_text().splitlines()[0]
+    (ws.raw_dir / "enrollments.csv").write_text(header + "\n")
+    (ws.raw_dir / FUZZ_FILE).write_text("")
+    done = invoke(ws, "run", "-s", MODELS + " base_benefits__enrollments")
+    assert done.returncode == 0, done.stderr
+    with connect(ws) as con:
+        assert con.execute("select count(*) from fct_feed_loads where feed = 'enrollments'").fetchone() == (0,)
+        assert con.execute("select count(*) from base_benefits__enrollments").fetchone() == (0,)
+
+
+def test_invalid_utf8_stops_that_feed_with_file_and_line_and_keeps_the_old_tables(rel_built, rel_reference,
+                                                                                   tmp_path):
+    """DuckDB refuses to read a line that is not UTF-8: the claims feed stops with its file and line
+    (exit 2); the previous claims tables stay as they were. (Rejecting just that line needs the
+    staging models to read bytes: see the README reliability table.)"""
+    ws = copy_workspace(rel_built, tmp_path)
+    good = claim_line("valid", "", 990_000_000_001)
+    (ws.raw_dir / FUZZ_FILE).write_bytes(good.encode() + b"\n" + b'{"claim_id":2,"x":"\xff\xfe"}\n')
+    done = invoke(ws, "build", "-s", "base_benefits__claims+")
+    assert done.returncode == 2, done.stderr
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("error:")]
+    assert f"raw file {FUZZ_FILE} line 2: not valid UTF-8" in line
+    assert relation_counts(ws) == rel_reference
+
+
+def test_changed_feed_columns_are_named_with_their_file(rel_built, tmp_path):
+    """Renamed, moved, added and missing columns: the build carries on and each is named with its file."""
+    ws = copy_workspace(rel_built, tmp_path)
+    rename_header(ws.raw_dir / "employees.csv", "email", "email_address")
+    rename_header(ws.raw_dir / "companies.csv", "industry,state", "state,industry")
+    add_column(ws.raw_dir / "enrollments.csv", "coverage_note")
+    first, second = sorted((ws.raw_dir / "claims").glob("*.jsonl"))[-2:]
+    rewrite_json(first, lambda claim: claim.pop("severity"))
+    rewrite_json(second, lambda claim: claim.update(claim_amount=claim.pop("amount")))
+    done = invoke(ws, "build", "-s", "base_benefits__claims base_benefits__employees base_benefits__companies "
+                  "base_benefits__enrollments stg_benefits__employees stg_benefits__claims")
+    warnings = [ln for ln in done.stderr.splitlines() if "FeedContract" in ln]
+    for expected in ("feed employees.csv: column 'email' is named 'email_address'",
+                     "feed companies.csv: column 'industry' moved", "feed companies.csv: column 'state' moved",
+                     "feed enrollments.csv: column 'coverage_note' is not in the contract",
+                     f"feed claims/{first.name}: column 'severity' is missing",
+                     f"feed claims/{second.name}: column 'amount' is missing",
+                     f"feed claims/{second.name}: column 'claim_amount' is not in the contract"):
+        assert any(expected in ln for ln in warnings), (expected, warnings)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr  # the build carried on
+    with connect(ws) as con:  # the file without severity: its nulls are announced above, not silent
+        assert con.execute("select count(*) from base_benefits__claims where source_file = ? and severity is null"
+                           " and reject_reason is null", [first.name]).fetchone()[0] > 0
+
+
+def rename_header(path, old: str, new: str) -> None:
+    header, rest = path.read_text().split("\n", 1)
+    path.write_text(header.replace(old, new, 1) + "\n" + rest)
+
+
+def add_column(path, name: str) -> None:
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + f",{name}"] + [line + ",x" for line in lines[1:]]) + "\n")
+
+
+def rewrite_json(path, change) -> None:
+    claims = [json.loads(line) for line in path.read_text().splitlines()]
+    for claim in claims:
+        change(claim)
+    path.write_text("".join(json.dumps(claim) + "\n" for claim in claims))
