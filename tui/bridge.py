@@ -1,7 +1,9 @@
 """The bridge between the app and the dbt worker process.
 
 Provides `DbtBridge`: starts the persistent worker (`tui.core.worker.WorkerClient`) and sends it
-requests from Textual thread workers, which only wait on the pipe. Events land in a deque and a
+requests from daemon threads, which only wait on the pipe (daemon threads rather than Textual
+thread workers: Textual waits for its workers at exit, and a worker still importing dbt would
+hold up quitting by seconds). Events land in a deque and a
 merging `RunEventsPending` message tells the UI to drain it; the threads never touch widgets.
 dbt is never imported in this process.
 """
@@ -37,8 +39,12 @@ class DbtBridge:
 
     # --- start ----------------------------------------------------------------------------
     def start(self) -> None:
-        self.app.run_worker(self._start, name="dbt-start", group="dbt-start", thread=True, exclusive=True,
-                            exit_on_error=False)
+        self._thread(self._start, "dbt-start")
+
+    @staticmethod
+    def _thread(target, name: str) -> None:
+        """A daemon thread, not a Textual worker: quitting never waits for dbt to finish importing."""
+        threading.Thread(target=target, name=name, daemon=True).start()
 
     def _start(self) -> None:
         began = time.perf_counter()
@@ -58,8 +64,7 @@ class DbtBridge:
         if self.busy or self.client is None:
             return False
         self.busy = True
-        self.app.run_worker(lambda: self._run(request), name=request.label, group="dbt", thread=True,
-                            exit_on_error=False)
+        self._thread(lambda: self._run(request), "dbt-run")
         return True
 
     def _run(self, request: RunRequest) -> None:
@@ -94,12 +99,16 @@ class DbtBridge:
     def cancel(self) -> None:
         """Ask the client to stop, from a thread: the UI never waits on the pipe or the process."""
         if self.client is not None and self.busy:
-            self.app.run_worker(self.client.cancel, name="dbt-cancel", group="dbt-cancel", thread=True,
-                                exit_on_error=False)
+            self._thread(self.client.cancel, "dbt-cancel")
 
     def close(self) -> None:
+        """Stop the worker without holding up the exit: a worker still importing dbt only reads
+        its shutdown request afterwards (seconds), and stdin closing at our exit stops it too."""
         if self.client is not None:
-            try:
-                self.client.close()
-            except Exception:
-                pass
+            self._thread(self._close_quietly, "dbt-close")
+
+    def _close_quietly(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # already gone: nothing to stop
+            pass
