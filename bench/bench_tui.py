@@ -175,12 +175,7 @@ def write_section(text: str) -> None:
 
 
 def client_name() -> str:
-    try:
-        import tui.core.worker  # noqa: F401
-
-        return "persistent worker process (tui.core.worker)"
-    except ImportError:
-        return "stand-in: one dbt CLI subprocess per request (tui.core.cli_worker)"
+    return "persistent worker process (tui.core.worker.WorkerClient, views counted)"
 
 
 def main() -> None:

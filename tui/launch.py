@@ -23,17 +23,11 @@ def cockpit_for(workspace: Workspace) -> Cockpit:
 
 
 def client_factory(workspace: Workspace) -> Callable[[], Any]:
-    """The persistent warm worker when the core provides it; else a cold dbt CLI per request."""
+    """The persistent warm dbt worker process; built in a thread after the first frame."""
 
     def make_client() -> Any:
-        try:
-            from tui.core.worker import WorkerClient
-        except ImportError:
-            from tui.core.cli_worker import CliWorkerClient
+        from tui.core.worker import WorkerClient
 
-            return CliWorkerClient(workspace.project_dir, workspace.profiles_dir, workspace.target_path,
-                                   env=workspace.dbt_env(), history_path=workspace.history_path,
-                                   target=workspace.target)
         # Views are counted too: staging row counts are what shows a fan-out or a lost feed.
         return WorkerClient(workspace, count_views=True)
 
@@ -73,6 +67,11 @@ def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp,
     app = app_class(cockpit_for(workspace), make_client=client_factory(workspace),
                     setup=setup_for(workspace, demo_size), workspace=workspace)
     app.header_info.target = target_name(workspace)
+    from tui.core.history import open_notice
+
+    notice = open_notice(workspace.history_path)  # a broken history file is moved aside before any loader runs
+    if notice:
+        app.startup_notices.append(notice)
     return app
 
 
