@@ -73,6 +73,7 @@ class PipelineApp(App):
         self._build_after_ready = False
         self.selected_uid: str | None = None
         self.last_error: str | None = None
+        self.startup_notices: list[str] = []  # shown once the first frame is up (e.g. history moved aside)
         self.header_info = HeaderInfo(project="", warehouse=cockpit.paths.warehouse.name if cockpit.paths.warehouse else "",
                                       dbt_state="dbt loading…" if make_client else "dbt off")
         self.status_changed: Signal[None] = Signal(self, "status_changed")
@@ -95,6 +96,8 @@ class PipelineApp(App):
         self.theme = DARK
         self._load_project(quiet=True)
         self.switch_mode("run")
+        for notice in self.startup_notices:
+            self.notify(notice, severity="warning", timeout=15)
         if self._setup is not None:
             self.run_worker(self._run_setup, name="setup", thread=True, exit_on_error=False)
         elif self.bridge:

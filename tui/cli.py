@@ -53,6 +53,16 @@ def root(
     except WorkspaceError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    _history_notice(ctx.obj)
+
+
+def _history_notice(workspace) -> None:
+    """A broken or foreign history file is moved aside once, at start, and the user is told so."""
+    from tui.core.history import open_notice
+
+    notice = open_notice(workspace.history_path)
+    if notice:
+        typer.echo(f"warning: {notice}", err=True)
 
 
 def main() -> None:

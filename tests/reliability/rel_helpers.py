@@ -108,3 +108,26 @@ def wait_until(condition, timeout: float, step: float = 0.02) -> bool:
             return False
         time.sleep(step)
     return True
+
+
+def open_fds_to(pid: int, path: Path) -> list[str]:
+    """The file descriptors of a process that point at `path` (or its WAL)."""
+    found = []
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir() if fd_dir.is_dir() else []:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(path)):
+            found.append(target)
+    return found
+
+
+async def wait_for(pilot, condition, timeout: float = 120) -> None:
+    """Let the app run until `condition()` holds (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)

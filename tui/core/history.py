@@ -4,7 +4,8 @@ Provides `HistoryStore` (open, write one run and its node results, query recent 
 history, medians and regressions, and a generic JSON `profiles` table for profiling/triage) and
 `HistoryRecorder`, a callable that consumes the `tui.core.events` stream of an invocation and
 writes it as it comes. Records are plain frozen dataclasses (`RunRecord`, `NodeResult`,
-`Regression`, `ProfileRecord`).
+`Regression`, `ProfileRecord`). `open_notice(path)` opens a store at start and returns the one-line
+notice to show when a broken file was moved aside.
 
 Concurrency: every write is one `BEGIN IMMEDIATE` transaction with `busy_timeout`, in WAL mode
 with `synchronous=NORMAL`, so the TUI and a headless command can record at the same time.
@@ -127,13 +128,14 @@ class HistoryStore:
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0):
         self.path = Path(path)
         self.moved_aside: Path | None = None  # set when a broken/foreign file was replaced
+        self.moved_aside_reason: str | None = None
         self._lock = threading.RLock()
         self._busy_ms = int(busy_timeout_s * 1000)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = self._open_checked()
         except sqlite3.DatabaseError as error:
-            self.moved_aside = self._move_aside(error)
+            self.moved_aside, self.moved_aside_reason = self._move_aside(error), str(error)
             self._conn = self._open_checked()
         self.mark_interrupted()
 
@@ -187,6 +189,14 @@ class HistoryStore:
             if source.exists():
                 os.replace(source, Path(str(aside) + suffix))
         return aside
+
+    @property
+    def notice(self) -> str | None:
+        """One line for the user when a broken or foreign file was moved aside on open."""
+        if self.moved_aside is None:
+            return None
+        return (f"run history {self.path} could not be used ({self.moved_aside_reason}): moved aside to "
+                f"{self.moved_aside.name}, a new history was started")
 
     def close(self) -> None:
         with self._lock:
@@ -334,6 +344,15 @@ class HistoryStore:
                           (*params, limit))
         return [ProfileRecord(r["id"], r["run_id"], r["object"], r["kind"], json.loads(r["payload"]),
                               r["created_at"]) for r in rows]
+
+
+def open_notice(path: Path | str) -> str | None:
+    """Open an existing store once at start: repairs what can be (dead runs become interrupted, a
+    broken or foreign file is moved aside) and returns the notice to show, if any."""
+    if not Path(path).exists():
+        return None
+    with HistoryStore(path) as store:
+        return store.notice
 
 
 def _insert_node(conn: sqlite3.Connection, event: NodeFinished) -> None:
