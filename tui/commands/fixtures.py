@@ -20,7 +20,10 @@ def generate(
     claims_per_day: Annotated[Optional[int], typer.Option(help="Average new claims per day.")] = None,
     days: Annotated[Optional[int], typer.Option(help="Number of daily claims files.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (same seed, same bytes).")] = None,
-    start_date: Annotated[Optional[str], typer.Option(help="First claims day, YYYY-MM-DD.")] = None,
+    start_date: Annotated[Optional[str], typer.Option(help="First claims day, YYYY-MM-DD (default: the scenario's).")] = None,
+    end_date: Annotated[Optional[str], typer.Option(
+        help="Last file's day, YYYY-MM-DD or 'today' (UTC); counts the start back and extracts the feeds "
+             "as of then, so data ending today passes `dbt source freshness`.")] = None,
     malformed: Annotated[bool, typer.Option(help="Add malformed lines (broken JSON, wrong column count...).")] = False,
     next_day: Annotated[bool, typer.Option("--next-day", help="Only append the next clean day to OUT.")] = False,
 ) -> None:
@@ -33,7 +36,8 @@ def generate(
         else:
             summary = generator.generate(
                 out, scenario, seed=seed, size=size, companies=companies, employees=employees,
-                claims_per_day=claims_per_day, days=days, start_date=start_date, malformed=malformed,
+                claims_per_day=claims_per_day, days=days, start_date=start_date, end_date=end_date,
+                malformed=malformed,
             )
     except (generator.ScenarioError, ValueError, OSError) as error:
         typer.echo(f"error: {error}", err=True)

@@ -8,6 +8,12 @@ plus `ground_truth.json` (injected defects) and `generator.json` (the parameters
 
 Same parameters, same bytes; day N's claims file depends only on the seed, N and the sizes, so
 generating N + 1 days reproduces the first N files and adds one.
+
+Dates: every feed is anchored at the start date (scenario default, or `start_date`). With
+`end_date` (a date or "today", UTC) the start is counted back so the last file is that day, and the
+entity feeds are extracted as of the end of that day, or now if earlier: no timestamp lies after
+the extract and each feed's newest edit is within the hour before it, so `dbt source freshness`
+passes on data ending today. Without `end_date` the entity feeds do not depend on the number of days.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -24,7 +30,7 @@ import yaml
 
 from tui.core import generator_defects as defects
 from tui.core.generator_claims import claims_sql, day_plan_sql, json_line_sql, slots_for_day
-from tui.core.generator_sql import Params, employee_last_updated_sql, iso, setup_sql
+from tui.core.generator_sql import LAST_SECOND, Params, employee_last_updated_sql, extract_stamp_sql, iso, setup_sql
 
 SCENARIOS = ("baseline", "incident")
 METADATA_FILE = "generator.json"
@@ -86,8 +92,10 @@ def size_preset(name: str) -> Sizes:
 def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | None = None,
              size: str | None = None, companies: int | None = None, employees: int | None = None,
              claims_per_day: int | None = None, days: int | None = None, start_date: date | str | None = None,
-             malformed: bool = False) -> GenerationSummary:
-    """Write a scenario's raw feeds into `out_dir` (its old claims files are replaced)."""
+             end_date: date | str | None = None, malformed: bool = False) -> GenerationSummary:
+    """Write a scenario's raw feeds into `out_dir` (its old claims files are replaced).
+
+    Give `start_date` (first claims day) or `end_date` (last file's day, or "today"), not both."""
     began = time.perf_counter()
     settings = load_scenario(scenario)
     base = size_preset(size or settings.get("size", "demo"))
@@ -95,7 +103,7 @@ def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | Non
                   claims_per_day or base.claims_per_day, base.days if days is None else days)
     if min(asdict(sizes).values()) < 1:
         raise ScenarioError("companies, employees, claims per day and days must all be at least 1")
-    params = _params(settings, sizes, seed, start_date)
+    params = _params(settings, sizes, seed, start_date, end_date)
     out = _prepare(Path(out_dir))
     with _GeneratorDb(params, last_day=sizes.days) as con:
         rows, files = _write_entities(con, params, out, settings, sizes.days)
@@ -123,7 +131,7 @@ def add_next_day(out_dir: str | Path) -> GenerationSummary:
     meta = json.loads(meta_path.read_text())
     settings = load_scenario(meta["scenario"])
     sizes = Sizes(**meta["sizes"])
-    params = _params(settings, sizes, meta["seed"], meta["start_date"])
+    params = _params(settings, sizes, meta["seed"], meta["start_date"], as_of=meta.get("as_of"))
     day, rows = sizes.days, {"claims": 0}
     with _GeneratorDb(params, last_day=day) as con:
         files = [_write_claims_day(con, params, out, day, rows)]
@@ -138,15 +146,35 @@ def claims_file_name(params: Params, day: int, feed: str = "") -> str:
     return f"claims/claims_{params.start + timedelta(days=day)}{suffix}.jsonl"
 
 
-def _params(settings: dict, sizes: Sizes, seed: int | None, start_date: date | str | None) -> Params:
-    start = start_date or settings["start_date"]
-    start = date.fromisoformat(start) if isinstance(start, str) else start
+def _params(settings: dict, sizes: Sizes, seed: int | None, start_date: date | str | None,
+            end_date: date | str | None = None, as_of: datetime | str | None = None) -> Params:
+    if end_date is None:
+        start = _as_date(start_date or settings["start_date"])
+        as_of = datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    else:
+        if start_date is not None:
+            raise ScenarioError("give a start date or an end date, not both")
+        start, as_of = _dates_ending(settings, sizes.days, end_date)
     seed = int(settings.get("seed", 42) if seed is None else seed)
     if not 0 <= seed < 2**63:
         raise ScenarioError("seed must be a non-negative integer")
     return Params(seed=seed, companies=sizes.companies,
                   employees=sizes.employees, claims_per_day=sizes.claims_per_day, start=start,
-                  entities=settings["entities"], claims=settings["claims"])
+                  entities=settings["entities"], claims=settings["claims"], as_of=as_of)
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _dates_ending(settings: dict, days: int, end_date: date | str) -> tuple[date, datetime]:
+    """First claims day and extract time for data whose last file is `end_date` ("today": UTC)."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    end = now.date() if end_date == "today" else _as_date(end_date)
+    if end > now.date():
+        raise ScenarioError(f"end date {end} is in the future (today is {now.date()} UTC)")
+    last_file = days - 1 + (1 if "partner_feed" in settings else 0)  # the incident's feed comes last
+    return end - timedelta(days=last_file), min(datetime.combine(end, LAST_SECOND), now)
 
 
 def _prepare(out: Path) -> Path:
@@ -183,14 +211,17 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) 
 def _write_entities(con, params: Params, out: Path, settings: dict, days: int) -> tuple[dict[str, int], list[str]]:
     csv = "header, delimiter ','"
     enrollments = defects.enrollments_with_duplicates_sql(params, settings, day=days)
+    company, plan = (iso(extract_stamp_sql(params, feed, "last_updated", key))
+                     for feed, key in (("companies", "company_id"), ("plans", "plan_id")))
+    employee = iso(extract_stamp_sql(params, "employees", employee_last_updated_sql(params), "employee_id"))
     rows = {
-        "companies": _copy(con, f"select company_id, company_name, industry, state, {iso('last_updated')} "
+        "companies": _copy(con, f"select company_id, company_name, industry, state, {company} "
                                 f"as last_updated from companies order by company_id", out / "companies.csv", csv),
         "employees": _copy(con, f"select employee_id, company_id, first_name, last_name, email, department, "
-                                f"hire_date, termination_date, {iso(employee_last_updated_sql(params))} "
+                                f"hire_date, termination_date, {employee} "
                                 f"as last_updated from employees order by employee_id", out / "employees.csv", csv),
         "plans": _copy(con, f"select plan_id, company_id, plan_name, plan_type, carrier, monthly_premium, "
-                            f"deductible, {iso('last_updated')} as last_updated from plans order by plan_id",
+                            f"deductible, {plan} as last_updated from plans order by plan_id",
                        out / "plans.json", "format json, array true"),
         "enrollments": _copy(con, enrollments, out / "enrollments.csv", csv),
         "claims": 0,
@@ -209,7 +240,7 @@ def _write_claims_day(con, params: Params, out: Path, day: int, rows: dict[str, 
 
 def _write_metadata(out: Path, scenario: str, params: Params, sizes: Sizes, malformed: bool) -> None:
     meta = {"scenario": scenario, "seed": params.seed, "start_date": str(params.start),
-            "sizes": asdict(sizes), "malformed": malformed,
+            "as_of": params.as_of and params.as_of.isoformat(), "sizes": asdict(sizes), "malformed": malformed,
             "next_day": str(params.start + timedelta(days=sizes.days))}
     (out / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 

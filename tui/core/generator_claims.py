@@ -101,14 +101,14 @@ with keyed as (
     left join enrollments first_plan on first_plan.employee_id = a.employee_id and first_plan.period = 1
 )
 select claim_id, origin_day, employee_id, {plan_sql(p)} as plan_id, service_date,
-       claim_date::timestamp + to_seconds(6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint) as submitted_at,
+       at_day(claim_date, 6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint) as submitted_at,
        {amount_sql(c)} as amount, severity,
        case when origin_day = {slots.delivery_day} then {pick_weighted(c['first_status_mix'], 62, 'claim_id')}
             else {pick_weighted(c['redelivered_status_mix'], 63, 'claim_id')} end as status,
        {pick(DIAGNOSIS_CODES, 65, 'claim_id')} as diagnosis_code,
        case when origin_day = {slots.delivery_day}
-            then claim_date::timestamp + to_seconds(6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint)
-            else date '{delivery_date}'::timestamp + to_seconds(6 * 3600 + floor(u(64, claim_id) * 16 * 3600)::bigint)
+            then at_day(claim_date, 6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint)
+            else at_day(date '{delivery_date}', 6 * 3600 + floor(u(64, claim_id) * 16 * 3600)::bigint)
        end as last_updated
 from (select *, {pick_weighted(c['severity_mix'], 58, 'claim_id')} as severity from enrolled)"""
 

@@ -5,11 +5,11 @@ malformed lines, and the `ground_truth.json` that lists every one of them (used 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from tui.core.generator_claims import Slots, claims_sql, json_line_sql
-from tui.core.generator_sql import Params, iso
+from tui.core.generator_sql import Params, extract_stamp_sql, iso
 
 GROUND_TRUTH_FILE = "ground_truth.json"
 MAX_KEYS = 10_000  # keys listed per defect; `affected_count` is always exact
@@ -19,11 +19,12 @@ MALFORMED_CLAIM_ID = 990_000_000_000
 def enrollments_with_duplicates_sql(params: Params, settings: dict, day: int) -> str:
     """enrollments.csv rows; the incident re-delivers some employees' rows under new ids."""
     columns = "employee_id, plan_id, coverage_tier, coverage_start, coverage_end"
-    clean = f"select enrollment_id, {columns}, {iso('last_updated')} as last_updated from enrollments"
+    stamped = extract_stamp_sql(params, "enrollments", "last_updated", "enrollment_id")
+    clean = f"select enrollment_id, {columns}, {iso(stamped)} as last_updated from enrollments"
     rate = settings.get("partner_feed", {}).get("duplicate_enrollment_rate", 0)
     if not rate:
         return clean + " order by enrollment_id"
-    stamp = f"timestamp '{params.start + timedelta(days=day)} 05:00:00'"
+    stamp = f"at_day(date '{params.start + timedelta(days=day)}', 5 * 3600)"
     return f"""{clean}
 union all
 select (select max(enrollment_id) from enrollments) + row_number() over (order by enrollment_id), {columns},
@@ -94,7 +95,8 @@ def _enrollment_truth(con, rate: float) -> list[dict]:
 def append_malformed(out: Path, params: Params, rows: dict[str, int], files: list[str]) -> list[dict]:
     """Append one broken line of each kind; returns their ground-truth entries (file, line, reason)."""
     day0 = params.start.isoformat()
-    stamp = f"{day0}T09:00:00Z"
+    nine = datetime.combine(params.start, time(9))
+    stamp = f"{min(nine, params.as_of or nine):%Y-%m-%dT%H:%M:%SZ}"
     claim = ('{{"claim_id":{id},"employee_id":1,"plan_id":1,"service_date":"{sd}","submitted_at":"{ts}",'
              '"amount":{amount},"severity":"low","status":"submitted","diagnosis_code":"J06.9","last_updated":"{ts}"}}')
     claims_file = next(f for f in files if f.startswith("claims/"))

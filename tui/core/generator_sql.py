@@ -10,7 +10,7 @@ version; a DuckDB upgrade may change the data drawn for a seed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jon", "Kemi",
                "Liam", "Maya", "Noor", "Owen", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vik",
@@ -42,7 +42,11 @@ MAX_PLANS = 4  # plan ids are (company_id - 1) * MAX_PLANS + index + 1
 
 @dataclass(frozen=True)
 class Params:
-    """Everything the SQL needs: sizes and the scenario's entity and claim settings."""
+    """Everything the SQL needs: sizes, the scenario's entity and claim settings, and `as_of`.
+
+    `as_of` (naive UTC, or None) is when the data was extracted: no timestamp lies after it. None
+    keeps the historical snapshot anchored at `start`, independent of the number of days.
+    """
 
     seed: int
     companies: int
@@ -51,6 +55,7 @@ class Params:
     start: date
     entities: dict
     claims: dict
+    as_of: datetime | None = None
 
 
 def lit(values: list[str]) -> str:
@@ -91,12 +96,47 @@ def setup_sql(p: Params) -> list[str]:
         # hash() of one integer is a good mixer; DuckDB's multi-argument hash() correlates its inputs.
         f"create or replace temp macro u(tag, k) as "
         f"hash(xor(hash(k * 1024 + tag), {p.seed}::ubigint)) / 18446744073709551616.0",
+        at_day_macro_sql(p),
         companies_sql(p),
         plans_sql(p),
         employees_sql(p),
         enrollments_sql(p),
         *helper_tables_sql(p),
     ]
+
+
+def at_day_macro_sql(p: Params) -> str:
+    """Temp macro `at_day(d, secs)`: the timestamp `secs` seconds into day `d`. On the `as_of` day the
+    day is squeezed into [midnight, as_of] so that a feed extracted mid-day holds no future times."""
+    if p.as_of is None or p.as_of.time() >= LAST_SECOND:
+        return "create or replace temp macro at_day(d, secs) as d::timestamp + to_seconds(secs)"
+    kept = p.as_of.hour * 3600 + p.as_of.minute * 60 + p.as_of.second + 1
+    return (f"create or replace temp macro at_day(d, secs) as d::timestamp + to_seconds("
+            f"case when d = date '{p.as_of.date()}' then (secs::bigint * {kept}) // 86400 else secs end)")
+
+
+def extract_stamp_sql(p: Params, feed: str, expr: str, key: str) -> str:
+    """A feed's `last_updated` as the extract taken at `as_of` shows it: changes dated after it were
+    entered in the week before it, and one record (hashed) was edited in the hour before it."""
+    if p.as_of is None:
+        return expr
+    tag, latest = EXTRACT_TAGS[feed], LATEST_EDITED[feed]
+    as_of = f"timestamp '{p.as_of:%Y-%m-%d %H:%M:%S}'"
+    return f"""(case when {key} = {latest.format(companies=p.companies, employees=p.employees, tag=tag)}
+          then {as_of} - to_seconds(floor(u({tag}, -1) * 3600)::bigint)
+      when {expr} > {as_of} then {as_of} - to_seconds(floor(u({tag}, {key}) * 7 * 86400)::bigint)
+      else {expr} end)"""
+
+
+LAST_SECOND = datetime.strptime("23:59:59", "%H:%M:%S").time()
+EXTRACT_TAGS = {"companies": 90, "plans": 91, "employees": 92, "enrollments": 93}
+# The record of each entity feed edited last before the extract; these keys always exist.
+LATEST_EDITED = {
+    "companies": "(1 + floor(u({tag}, 0) * {companies})::bigint)",
+    "plans": f"((floor(u({{tag}}, 0) * {{companies}})::bigint) * {MAX_PLANS} + 1)",
+    "employees": "(1 + floor(u({tag}, 0) * {employees})::bigint)",
+    "enrollments": "(2 * (1 + floor(u({tag}, 0) * {employees})::bigint) - 1)",
+}
 
 
 def companies_sql(p: Params) -> str:

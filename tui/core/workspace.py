@@ -177,9 +177,12 @@ def git_revision(project_dir: Path) -> str | None:
         return None
 
 
-def ensure_demo_data(workspace: Workspace, progress: Progress, *, size: str = "demo") -> bool:
+def ensure_demo_data(workspace: Workspace, progress: Progress, *, size: str = "demo",
+                     end_date: str | None = "today") -> bool:
     """First start: generate the demo raw feeds if the embedded project has none. Never imports dbt.
 
+    The data ends `end_date` ("today", UTC, so `source freshness` passes on a new demo; None keeps
+    the scenario's fixed historical dates).
     Returns True when the warehouse must now be built (data generated now, or never built):
     the caller builds it through its session or worker (`build`), so the TUI keeps dbt out of
     its own process. Does nothing (False) for a project other than the embedded one.
@@ -191,7 +194,7 @@ def ensure_demo_data(workspace: Workspace, progress: Progress, *, size: str = "d
         from tui.core.generator import generate
 
         progress(f"first start: generating the {size} dataset in {workspace.raw_dir}…", 0.0)
-        summary = generate(workspace.raw_dir, "baseline", size=size)
+        summary = generate(workspace.raw_dir, "baseline", size=size, end_date=end_date)
         progress(f"generated {summary.total_rows:,} raw rows in {summary.seconds:.1f} s", 1.0)
         return True
     return not workspace.warehouse.is_file()
