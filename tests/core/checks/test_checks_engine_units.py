@@ -4,7 +4,6 @@ declarative rules, plan comparison, recent changes (git, raw files), atomic repo
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -5,6 +5,8 @@ whose checks had no fail, else the newest earlier one) or by run id.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +67,45 @@ def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: 
     history = history if history is not None else (HistoryStore(workspace.history_path) if workspace.history_path.exists() else None)
     latest = latest_run(history)
     baseline = choose_baseline(history, latest, baseline_run_id)
+    warehouse = locate_warehouse(workspace, _catalog(project, workspace.warehouse))
+
     def open_runner():
-        return open_warehouse(workspace.warehouse, catalog=_catalog(project, workspace.warehouse),
-                              file_search_path=workspace.raw_dir)
+        return open_warehouse(warehouse, catalog=_catalog(project, warehouse), file_search_path=workspace.raw_dir)
 
     return CheckContext(project, open_runner(), config, project_dir=workspace.project_dir, profiles_dir=workspace.profiles_dir,
                         raw_dir=workspace.raw_dir, history=history, latest_run=latest, baseline=baseline,
                         open_runner=open_runner)
+
+
+_ENV_VAR = re.compile(r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"])?\s*\)\s*\}\}")
+
+
+def locate_warehouse(workspace: Any, catalog: str) -> Path:
+    """The DuckDB file dbt built: the workspace's own (embedded project), else the `path` of the
+    profile's target (env_var() resolved), else `<catalog>.duckdb` beside the project or profile."""
+    if workspace.warehouse.is_file() or getattr(workspace, "embedded", False):
+        return workspace.warehouse
+    candidates = []
+    configured = _profile_path(workspace)
+    if configured:
+        path = Path(configured).expanduser()
+        candidates += [path] if path.is_absolute() else [workspace.project_dir / path, workspace.profiles_dir / path, Path.cwd() / path]
+    candidates += [workspace.project_dir / f"{catalog}.duckdb", workspace.profiles_dir / f"{catalog}.duckdb"]
+    return next((c for c in candidates if c.is_file()), workspace.warehouse)
+
+
+def _profile_path(workspace: Any) -> str | None:
+    try:
+        import yaml
+
+        profile = yaml.safe_load((workspace.project_dir / "dbt_project.yml").read_text()).get("profile")
+        outputs = yaml.safe_load((workspace.profiles_dir / "profiles.yml").read_text())[profile]
+        target = outputs["outputs"][workspace.target or outputs.get("target", "dev")]
+    except Exception:  # noqa: BLE001 - unreadable profile: fall back to the other candidates
+        return None
+    path = str(target.get("path") or "")
+    path = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), path)
+    return path if path and "{{" not in path else None
 
 
 def _catalog(project: Any, warehouse: Path) -> str:

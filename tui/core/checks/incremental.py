@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import subprocess
@@ -161,9 +162,22 @@ def _differs(a: Any, b: Any) -> bool:
     return abs(a - b) > max(1e-6 * max(abs(a), abs(b)), 0.005)
 
 
+_COMPILED: dict[tuple, dict[str, str]] = {}  # compiled SQL depends on the project's code, not on the data
+
+
 def compile_full_refresh(ctx: CheckContext, models: list[str]) -> dict[str, str]:
-    """dbt compile in a child process against an empty warehouse file named like the real one."""
+    """dbt compile in a child process against an empty warehouse file named like the real one.
+    Cached per process by the models' code, so re-running the step costs no second compile."""
     warehouse_name = ctx.runner.one("SELECT current_database() AS db", "catalog name")["db"]
+    code = tuple(sorted((n.unique_id, hashlib.sha1(ctx.project.source_sql(n.unique_id).encode()).hexdigest())
+                        for n in ctx.project.nodes.values()))
+    key = (str(ctx.project_dir), str(ctx.profiles_dir), warehouse_name, tuple(models), code)
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile(ctx, models, warehouse_name)
+    return _COMPILED[key]
+
+
+def _compile(ctx: CheckContext, models: list[str], warehouse_name: str) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="pipeline-tui-fr-") as scratch:
         root = Path(scratch)
         env = {**os.environ, "PIPELINE_TUI_WAREHOUSE": str(root / f"{warehouse_name}.duckdb"),

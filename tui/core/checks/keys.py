@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 
 from tui.core.checks.context import CheckContext
-from tui.core.checks.findings import FAIL, PASS, WARN, Finding, status_for
+from tui.core.checks.findings import FAIL, PASS, WARN, Finding
 from tui.core.checks.refs import ancestors, object_name, referenced_model
 from tui.core.checks.sql import quote
 from tui.core.checks.targets import TableSpec
@@ -120,16 +120,29 @@ def duplicate_records(ctx: CheckContext, spec: TableSpec, keys: set[str], all_ke
                          f"records repeated under new keys in {spec.object}")
     extra = int(row["keyed_records"]) - int(row["records"])
     share = extra / row["rows"] if row["rows"] else 0.0
-    status = status_for(share, None, ctx.config.get("keys.duplicate_records.fail_share", 0.005))
-    if extra and status == PASS:
-        status = WARN
+    ctx.facts.setdefault("duplicate_records", {})[spec.object] = {"rows": row["rows"], "repeated": extra}
+    before = ctx.baseline.facts.get("duplicate_records", {}).get(spec.object)
+    before_share = before["repeated"] / before["rows"] if before and before.get("rows") else None
+    status = _repeat_status(ctx, share, before_share, extra)
     key = ", ".join(sorted(keys))
     summary = (f"{extra:,} rows ({share:.1%}) repeat another row in every column under a new {key}"
                if extra else f"no record repeated under a new {key}")
     column = _first_reference(ctx, spec, columns, all_keys)
     return [Finding(f"{CHECK}.duplicate_records", status, spec.object, column, summary,
                     {"rows": row["rows"], "distinct_records": row["records"], "repeated_rows": extra,
-                     "key": key, "compared_columns": columns})]
+                     "share": share, "baseline_share": before_share, "key": key, "compared_columns": columns})]
+
+
+def _repeat_status(ctx: CheckContext, share: float, before: float | None, extra: int) -> str:
+    """Against the baseline: more repeated records than then fails past fail_share. Without one, any
+    repeat is only a warning (a table with few columns can repeat records legitimately)."""
+    if not extra:
+        return PASS
+    if before is None:
+        return WARN
+    if share - before > ctx.config.get("keys.duplicate_records.fail_share", 0.005):
+        return FAIL
+    return WARN if share > before else PASS
 
 
 def _first_reference(ctx: CheckContext, spec: TableSpec, columns: list[str], all_keys: dict[str, set[str]]) -> str | None:
