@@ -112,7 +112,8 @@ def markdown(result: dict) -> str:
     cores = os.cpu_count()
     import duckdb
 
-    lines = [f"`bench/bench_triage.py --claims {result['claims']:,}` ({cores} cores shared, Python "
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [f"`bench/bench_triage.py --claims {result['claims']:,}` ({cores} cores shared, load average {load}, Python "
              f"{platform.python_version()}, DuckDB {duckdb.__version__}): baseline of {result['claims']:,} claims "
              f"in {DAYS} daily feeds, then the incident's partner feed; medians (min–max) of interleaved runs.", "",
              "| what | ours (s) | DuckDB SUMMARIZE (s) | ratio | target | |", "|---|---:|---:|---:|---:|---|"]
