@@ -98,6 +98,11 @@ class PipelineApp(App):
         self.switch_mode("run")
         for notice in self.startup_notices:
             self.notify(notice, severity="warning", timeout=15)
+        # After the first frame: spawning the worker (and its dbt import on the other core) must
+        # not compete with painting it.
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
         if self._setup is not None:
             self.run_worker(self._run_setup, name="setup", thread=True, exit_on_error=False)
         elif self.bridge:
