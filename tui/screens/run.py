@@ -22,7 +22,7 @@ class RunScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("enter", "detail", "Detail", show=True),
         Binding("l", "toggle_log", "Log"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc"),
     ]
 
     def compose(self) -> ComposeResult:
