@@ -45,6 +45,14 @@ def store_history(history_path: Path) -> tuple[HistoryLoader, RunsLoader]:
     return points, runs
 
 
+def _read_project(target_path: Path) -> Project:
+    """The manifest, or ManifestMissing when it is absent or half-written (dbt rewrites it in place)."""
+    try:
+        return load_project(target_path)
+    except ValueError as error:
+        raise ManifestMissing(f"the manifest in {target_path} is being written; it loads on the next run") from error
+
+
 def _point(result) -> Point:
     return Point(result.run_id, result.status, result.duration_s, result.rows, result.started_at,
                  result.finished_at, result.thread, result.failures, result.message, result.est_cost_usd)
@@ -89,7 +97,7 @@ class Cockpit:
     def load(self, project: Project | None = None) -> RunView:
         """(Re)read the manifest (raises ManifestMissing) and the history; returns the new view."""
         self._manifest_mtime = self._mtime_of_manifest()
-        self.project = project or load_project(self.paths.target_path)
+        self.project = project or _read_project(self.paths.target_path)
         self.labels = node_labels(self.project)
         self.view = RunView(self.project, self._history(self.project) if self._history else None)
         return self.view
@@ -110,7 +118,10 @@ class Cockpit:
         if self.view is None or mtime == self._manifest_mtime:
             return False
         old = self.view
-        self.project = load_project(self.paths.target_path)
+        try:
+            self.project = _read_project(self.paths.target_path)
+        except ManifestMissing:  # being rewritten right now: the next event tries again
+            return False
         self._manifest_mtime = mtime
         self.labels = node_labels(self.project)
         self.view = RunView(self.project)
