@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,52 @@ def test_bad_parameters_raise_scenario_errors(tmp_path):
         generate(tmp_path, "baseline", **{**SMALL, "days": 0})
 
 
+def test_end_date_conflicts_and_future_are_scenario_errors(tmp_path):
+    with pytest.raises(ScenarioError):
+        generate(tmp_path, "baseline", start_date="2025-01-06", end_date="2025-02-01", **SMALL)
+    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    with pytest.raises(ScenarioError):
+        generate(tmp_path, "baseline", end_date=tomorrow, **SMALL)
+
+
 def test_add_next_day_needs_a_generated_folder(tmp_path):
     with pytest.raises(ScenarioError):
         add_next_day(tmp_path)
+
+
+def _timestamps(root: Path) -> list[datetime]:
+    """Every last_updated / submitted_at in the feeds, read with plain csv and json."""
+    texts = []
+    for name in ("companies.csv", "employees.csv", "enrollments.csv"):
+        with (root / name).open(newline="") as handle:
+            texts += [row["last_updated"] for row in csv.DictReader(handle)]
+    texts += [plan["last_updated"] for plan in json.loads((root / "plans.json").read_text())]
+    for path in (root / "claims").glob("*.jsonl"):
+        texts += [text for claim in _claims(path) for text in (claim["last_updated"], claim["submitted_at"])]
+    return [datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ") for text in texts]
+
+
+def test_end_date_counts_back_the_start_and_is_deterministic(tmp_path):
+    a = generate(tmp_path / "a", "incident", seed=3, end_date="2025-03-10", **SMALL)
+    generate(tmp_path / "b", "incident", seed=3, end_date=date(2025, 3, 10), **SMALL)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    claims_files = [f for f in a.files if f.startswith("claims/")]
+    # six baseline days then the partner feed, which lands on the end date
+    assert claims_files[0] == "claims/claims_2025-03-04.jsonl"
+    assert claims_files[-1] == "claims/claims_2025-03-10_partner.jsonl"
+    stamps = _timestamps(tmp_path / "a")
+    assert max(stamps) <= datetime(2025, 3, 10, 23, 59, 59)
+    with (tmp_path / "a" / "companies.csv").open(newline="") as handle:
+        newest_company = max(row["last_updated"] for row in csv.DictReader(handle))
+    assert newest_company >= "2025-03-10T22:59:59Z", "the extract holds a company edited in its last hour"
+
+
+def test_end_today_has_no_future_timestamps(tmp_path):
+    before = datetime.now(timezone.utc).date()
+    generate(tmp_path, "baseline", end_date="today", **SMALL)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    names = sorted(p.name for p in (tmp_path / "claims").glob("*.jsonl"))
+    assert names[-1] in {f"claims_{before}.jsonl", f"claims_{now.date()}.jsonl"} and len(names) == SMALL["days"]
+    stamps = _timestamps(tmp_path)
+    assert max(stamps) <= now and now - max(stamps) < timedelta(hours=3)
+
