@@ -187,7 +187,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     args = parser.parse_args()
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    with tempfile.TemporaryDirectory(prefix="bench_tui_") as tmp:
+    # Workers of the apps measured may still be stopping when the folder goes: ignore leftovers.
+    with tempfile.TemporaryDirectory(prefix="bench_tui_", ignore_cleanup_errors=True) as tmp:
         workspace = prepare_workspace(Path(tmp), args.size)
         idle, builds, build_s, nodes, cancels = asyncio.run(measure_stalls(workspace, args.idle, args.builds))
         frames, imports, empties = first_frame(Path(tmp), args.runs)

@@ -45,6 +45,10 @@ def main() -> None:
             print(f"FIRST_FRAME {time.time():.6f}", flush=True)
             self.exit()
 
+        def _start_background(self) -> None:
+            """The worker starts after the first frame; spawning it here would only leave a dbt
+            import running on the shared cores and slow the next samples."""
+
     workspace = Workspace.resolve(workspace=Path(sys.argv[1]))
     build_app(workspace, app_class=FirstFrameApp).run(headless=True, size=(80, 24))
 
