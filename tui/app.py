@@ -93,7 +93,7 @@ class PipelineApp(App):
 
     # --- start ----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.theme = DARK
+        # The default theme is the dark one: setting it here would restyle every widget once more.
         self._load_project(quiet=True)
         self.switch_mode("run")
         for notice in self.startup_notices:
