@@ -37,8 +37,7 @@ def main() -> None:
     from tui.launch import build_app
 
     class FirstFrameApp(PipelineApp):
-        def on_mount(self) -> None:
-            super().on_mount()
+        def on_mount(self) -> None:  # Textual runs PipelineApp.on_mount too (handlers run per class)
             self.call_after_refresh(self._painted)
 
         def _painted(self) -> None:
