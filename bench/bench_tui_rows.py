@@ -50,7 +50,7 @@ def tui_rows(root: Path, size: str, runs: int, builds: int, env: dict) -> list[R
         idle, per_build, nodes = _stalls(workspace, builds)
         stalls_max, stalls_p99 = [max(b) for b in per_build], [bench_tui.p99(b) for b in per_build]
         idle_max, idle_p99 = [max(idle)], [bench_tui.p99(idle)]
-        frames, imports = bench_tui.first_frame(root, runs)
+        frames, imports, *_ = bench_tui.first_frame(root, runs)
     frame_ratio = ratio_of(frames, imports)
     return [
         Row("first_frame", "launch to first frame (headless 80x24)", "s", frames, imports,
