@@ -14,7 +14,8 @@ import time
 import pytest
 
 from tiny_dbt import SLOW_SQL, TINY_ROWS, make_tiny_dbt_project
-from tui.core.events import NodeFinished, NodeStarted, RunFinished, RunStarted
+from tui.core.events import NodeFinished, NodeStarted, RunStarted
+from tui.core.history import HistoryStore
 from tui.core.session import SessionBusy
 from tui.core.worker import WorkerClient, WorkerError
 from tui.core.workspace import Workspace
@@ -41,6 +42,8 @@ def test_round_trip_streams_typed_events_and_returns_run_finished(client):
     assert rows["fct_items"] == TINY_ROWS and rows["raw_items"] == TINY_ROWS
     assert client.workspace.manifest_path.is_file()
     assert client.workspace.worker_log.is_file()
+    with HistoryStore(client.workspace.history_path) as store:  # the child records every run
+        assert store.get_run(finished.run_id).status == "success"
 
 
 def test_a_warm_rebuild_needs_no_parse_and_is_quick(client):
