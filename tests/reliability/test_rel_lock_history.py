@@ -69,7 +69,7 @@ async def test_the_cockpit_next_to_a_headless_build_and_never_holding_the_wareho
         await pilot.press("b")
         await wait_for(pilot, lambda: app.last_error is not None, 120)
         assert f"warehouse is locked by another process (PID {headless.pid})" in app.last_error
-        assert "locked" in str(app.screen.query_one(ErrorBar).render())
+        await wait_for(pilot, lambda: "locked" in str(app.screen.query_one(ErrorBar).render()), 10)  # the panel
         out, err = headless.communicate(timeout=180)
         assert headless.returncode == 0, err
         await pilot.press("b")  # the retry
