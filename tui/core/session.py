@@ -125,6 +125,7 @@ class DbtSession:
         self._running = threading.Event()
         self._done = threading.Event()  # replaced per invocation: set when that invocation returns
         self._cancel = threading.Event()
+        self._cancel_thread: threading.Thread | None = None
         self._counter = ThreadPoolExecutor(1, thread_name_prefix="pipeline-tui-rows")
         self._fingerprint = ProjectFingerprint(
             workspace.project_dir, (workspace.profiles_dir / "profiles.yml",),
@@ -154,9 +155,15 @@ class DbtSession:
             return False
         if not self._cancel.is_set():
             self._cancel.set()
-            threading.Thread(target=self._cancel_loop, args=(self._done,), name="pipeline-tui-cancel",
-                             daemon=True).start()
+            self._cancel_thread = threading.Thread(target=self._cancel_loop, args=(self._done,),
+                                                   name="pipeline-tui-cancel", daemon=True)
+            self._cancel_thread.start()
         return True
+
+    def _stop_cancel_loop(self) -> None:
+        self._done.set()
+        if self._cancel_thread is not None:
+            self._cancel_thread.join(5)
 
     # --- invocations ------------------------------------------------------------------------
     def invoke(self, command: str, select: str | None = None, *, exclude: str | None = None,
@@ -196,10 +203,30 @@ class DbtSession:
             result = runner.invoke([*args, *extra_args])
         finally:
             self._invoke_thread = None
+            self._stop_cancel_loop()  # dbt returned: its cleanup and ours must not be interrupted
             self._release_connections()
         self.last_result = result
+        if self._cancel.is_set():
+            self._restore_interrupted_swaps(translator, emit)
         self._warn_feed_contract(command, translator, emit)
         return self._finish(translator, emit, result, None)
+
+    def _restore_interrupted_swaps(self, translator: EventTranslator, emit) -> None:
+        """A cancel can leave a table renamed to `X__dbt_backup` without its new version: give it its
+        previous table back (`tui.core.recovery`), so the model in flight keeps what it had."""
+        from tui.core.events import Warned
+        from tui.core.recovery import restore_interrupted_swaps
+
+        schemas = {(n.database, n.schema) for n in self.manifest.nodes.values()
+                   if n.resource_type in ("model", "seed", "snapshot")}
+        try:
+            restored = restore_interrupted_swaps(self._adapters()[0], schemas)
+        except Exception:  # never fail the run's end for it; the next build rebuilds the table anyway
+            restored = []
+        finally:
+            self._release_connections()
+        for name in restored:
+            emit(Warned(translator.run_id, "TableRestored", f"{name}: previous table kept after the cancel", None))
 
     def _warn_feed_contract(self, command: str, translator: EventTranslator, emit) -> None:
         """A raw feed column renamed, added, missing or moved: a warning naming file and column, so a
