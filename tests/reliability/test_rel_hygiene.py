@@ -187,3 +187,15 @@ async def test_a_profile_password_from_the_environment_is_never_shown(tmp_path, 
     seen = [o.stdout + o.stderr for o in shown] + [screen_text, notes, app.last_error or ""]
     seen += [p.read_bytes().decode(errors="replace") for p in ws.root.rglob("*") if p.is_file()]
     assert not [text for text in seen if SECRET in text]
+
+
+def test_the_query_path_is_read_only(rel_built, tmp_path):
+    """The cockpit offers no ad-hoc SQL; its one query path (core.warehouse) cannot write."""
+    from tui.core.warehouse import WarehouseError
+
+    ws = copy_workspace(rel_built, tmp_path)
+    with Warehouse(ws.warehouse) as warehouse:
+        for sql in ("create table pwned as select 1", "delete from dim_plans", "drop table dim_plans"):
+            with pytest.raises(WarehouseError, match="read-only"):
+                warehouse.query(sql)
+        assert warehouse.query("select count(*) from dim_plans")[1][0][0] > 0
