@@ -1,8 +1,8 @@
 """Shared pieces of the benchmark suite: result rows, statistics, measured child processes, workspaces.
 
 - `Row`: one line of the suite's table (what, our samples, the baseline's samples, target, pass/miss).
-- `measure_child(args, env)`: run a child process, return wall seconds, peak RSS (from `wait4`) and
-  its output: peak memory is the child's own high-water mark, not the machine's.
+- `measure_child(args, env)`: run a child process, return wall seconds, peak RSS (its VmHWM, polled
+  while it runs) and its output: peak memory is the child's own high-water mark, not the machine's.
 - `cli(workspace, *args)`: `pipeline-tui --workspace W ...` as a child (our headless CLI).
 - `dbt_cli(workspace, *args)`: plain `dbt` as a child on the same project, profile and target path.
 - `bench_env(...)`: the environment every child gets (telemetry off, memory limit, threads).
@@ -84,14 +84,15 @@ class ChildResult:
 
 
 def measure_child(args: list[str], env: dict | None = None, cwd: Path = ROOT, timeout: float = 7200) -> ChildResult:
-    """Run `args`; wall time from spawn to exit, and the child's peak RSS from the kernel (wait4)."""
+    """Run `args`; wall time from spawn to exit, and the child's own peak RSS (VmHWM)."""
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-child-{os.getpid()}-{time.time_ns()}"
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
         began = time.perf_counter()
         process = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=cwd)
-        deadline = began + timeout
+        deadline, peak_kib = began + timeout, 0
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
@@ -100,10 +101,20 @@ def measure_child(args: list[str], env: dict | None = None, cwd: Path = ROOT, ti
         seconds = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
-        result = ChildResult(seconds, usage.ru_maxrss / 1024, process.returncode, out.read(), err.read())
+        result = ChildResult(seconds, peak_kib / 1024, process.returncode, out.read(), err.read())
     for suffix in (".out", ".err"):
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
     return result
+
+
+def _high_water_kib(pid: int) -> int:
+    """The process's own peak RSS (VmHWM) so far. Not wait4's ru_maxrss: after fork + exec, Linux
+    carries the parent's high-water mark into the child's, so a child of a big parent looks big."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def bench_env(memory_limit: str | None = None, threads: int | None = None) -> dict[str, str]:

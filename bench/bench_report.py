@@ -68,13 +68,13 @@ def table(rows: list[Row]) -> str:
 
 def scale_section(suite) -> str:
     runs = suite.config
-    minutes = (time.time() - suite.started) / 60
+    minutes = ((suite.finished or time.time()) - suite.started) / 60
     parts = [f"### {suite.scale} scale\n",
              f"Run {time.strftime('%Y-%m-%d %H:%M', time.localtime(suite.started))} at revision {suite.revision}, "
              f"{minutes:.0f} min; "
              f"data {suite.label}; repetitions: {runs['runs']} (quick rows), {runs['heavy_runs']} (builds, "
              f"incremental), {runs['gen_runs']} (generation), {runs['cancel_runs']} (cancel); DuckDB memory_limit "
-             f"{runs['memory_limit'] or 'default (80%)'}.\n", machine_line() + "\n", table(suite.rows)]
+             f"{runs['memory_limit'] or 'default (80%)'}.\n", (suite.machine or machine_line()) + "\n", table(suite.rows)]
     if "regression" in suite.extras:
         parts.append("\nDESIGN.md regression, model by model (history medians of the baseline builds against the "
                      "incident build):\n\n" + suite.extras["regression"])
