@@ -178,9 +178,10 @@ def suite_from_json(paths: list[Path]) -> Suite:
         data = json.loads(path.read_text())
         for raw in data["rows"]:
             row = Row(**raw)
-            if index and row.key in rows:
+            if index:
                 when = time.strftime("%H:%M", time.localtime(data["started"]))
-                row.note = (row.note + "; " if row.note else "") + f"re-measured in a later run ({when}, " \
+                again = "re-measured" if row.key in rows else "measured"
+                row.note = (row.note + "; " if row.note else "") + f"{again} in a later run ({when}, " \
                            f"revision {data.get('revision', 'unknown')})"
             rows[row.key] = row
         suite.extras.update(data.get("extras", {}))

@@ -85,3 +85,23 @@ def test_the_suite_section_replaces_only_its_own_scale():
     assert "new" in updated and "old" not in updated
     assert "keep me" in updated and "keep too" in updated and "big" in updated
     assert updated.index("## Suite") < updated.index("new") < updated.index("### incident scale") < updated.index("## TUI")
+
+
+def test_saved_runs_merge_with_later_rows_winning(tmp_path):
+    from bench.bench_common import Row
+    from bench.run import suite_from_json
+
+    def saved(name: str, rows: list[Row], started: float) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps({"scale": "incident", "started": started, "config": {"label": "x"},
+                                    "rows": [r.to_dict() for r in rows], "extras": {}}))
+        return path
+
+    first = saved("a.json", [Row("full_build", "build", "s", [10.0], [5.0], ratio=2.0),
+                             Row("cancel", "cancel", "ms", [0.05])], 1000.0)
+    later = saved("b.json", [Row("full_build", "build", "s", [6.0], [5.0], ratio=1.2)], 2000.0)
+    suite = suite_from_json([first, later])
+    rows = {row.key: row for row in suite.rows}
+    assert rows["full_build"].ours == [6.0] and "re-measured in a later run" in rows["full_build"].note
+    assert rows["cancel"].ours == [0.05] and rows["cancel"].note == ""
+    assert suite.started == 1000.0
