@@ -1,23 +1,9 @@
 -- One row per delivered file of every feed: lines read, rows accepted, rows rejected, and the
 -- range of last_updated it carried. For every file lines_read = rows_accepted + rows_rejected.
-{% set feeds = ['companies', 'employees', 'plans', 'enrollments', 'claims'] %}
 
-with
-{% for feed in feeds %}
-{{ feed }} as (
+with unioned as (
 
-    select '{{ feed }}' as feed, source_file, reject_reason, last_updated
-    from {{ ref('base_benefits__' ~ feed) }}
-
-),
-{% endfor %}
-
-unioned as (
-
-    {% for feed in feeds %}
-    select * from {{ feed }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_feed_lines(['source_file', 'reject_reason', 'last_updated']) }}
 
 ),
 
