@@ -18,6 +18,9 @@ from tui.core.checks.sql import open_warehouse
 from tui.core.project import load_project
 
 
+MEMORY_ENV = "PIPELINE_TUI_MEMORY_LIMIT"  # the same DuckDB memory limit the builds get
+
+
 class BaselineError(Exception):
     """The baseline asked for is not available (one line for the user)."""
 
@@ -70,7 +73,8 @@ def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: 
     warehouse = locate_warehouse(workspace, _catalog(project, workspace.warehouse))
 
     def open_runner():
-        return open_warehouse(warehouse, catalog=_catalog(project, warehouse), file_search_path=workspace.raw_dir)
+        return open_warehouse(warehouse, catalog=_catalog(project, warehouse), file_search_path=workspace.raw_dir,
+                              memory_limit=os.environ.get(MEMORY_ENV) or None)
 
     return CheckContext(project, open_runner(), config, project_dir=workspace.project_dir, profiles_dir=workspace.profiles_dir,
                         raw_dir=workspace.raw_dir, history=history, latest_run=latest, baseline=baseline,

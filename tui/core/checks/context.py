@@ -45,6 +45,7 @@ class CheckContext:
     progress: Callable[[str, float | None], None] = lambda message, fraction: None
     open_runner: Callable[[], QueryRunner] | None = None  # reopens the warehouse (see hold/release)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    family_seconds: dict[str, float] = field(default_factory=dict)  # time spent in each check family
     _specs: list[TableSpec] | None = None
     _profiles: dict[str, TableProfile] | None = None
 

@@ -83,11 +83,13 @@ class StepResult:
     started_at: float = 0.0
     seconds: float = 0.0
     error: str | None = None
+    family_seconds: tuple[tuple[str, float], ...] = ()  # time each check family of the step took
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["findings"] = [f.to_dict() for f in self.findings]
         data["queries"] = [q.to_dict() for q in self.queries]
+        data["family_seconds"] = dict(self.family_seconds)
         return data
 
     @classmethod
@@ -95,7 +97,8 @@ class StepResult:
         tables = tuple(Table(t["title"], tuple(t["columns"]), tuple(tuple(r) for r in t["rows"])) for t in data.get("tables", []))
         return cls(data["step"], data["status"], data["verdict"], tuple(Finding.from_dict(f) for f in data.get("findings", [])),
                    tables, tuple(QueryRecord.from_dict(q) for q in data.get("queries", [])),
-                   float(data.get("started_at", 0.0)), float(data.get("seconds", 0.0)), data.get("error"))
+                   float(data.get("started_at", 0.0)), float(data.get("seconds", 0.0)), data.get("error"),
+                   tuple((k, float(v)) for k, v in (data.get("family_seconds") or {}).items()))
 
 
 def run_families(ctx: CheckContext, families: list[str] | tuple[str, ...], step: str | None = None) -> list[Finding]:
@@ -103,6 +106,7 @@ def run_families(ctx: CheckContext, families: list[str] | tuple[str, ...], step:
     for family in families:
         ctx.check_cancelled()
         ctx.progress(f"running {family} checks", None)
+        clock = time.perf_counter()
         try:
             results = FAMILIES[family](ctx)
         except KeyError as error:
@@ -114,6 +118,8 @@ def run_families(ctx: CheckContext, families: list[str] | tuple[str, ...], step:
         except Exception as error:  # noqa: BLE001 - one broken family must not end the triage
             first = (str(error).splitlines() or [type(error).__name__])[0]
             results = [Finding(family, WARN, "run", None, f"{family} checks could not run: {first}", {"error": type(error).__name__})]
+        finally:
+            ctx.family_seconds[family] = ctx.family_seconds.get(family, 0.0) + time.perf_counter() - clock
         results = [Finding(f.check, f.status, f.object, f.column, f.summary, f.evidence, step) for f in results]
         ctx.findings.extend(results)
         found += results
@@ -132,8 +138,9 @@ def run_step(ctx: CheckContext, step: Step) -> StepResult:
     status = "error" if error else worst(findings)
     if not findings and not error and tables and tables[0].title == SUSPECTS and tables[0].rows:
         status = FAIL if any(r[0] == FAIL for r in tables[0].rows) else WARN
+    timings = tuple((f, round(ctx.family_seconds[f], 3)) for f in step.checks if f in ctx.family_seconds)
     return StepResult(step.id, status, error or verdict(findings, tables), tuple(by_severity(findings)), tables,
-                      tuple(ctx.runner.queries[first_query:]), started, time.perf_counter() - clock, error)
+                      tuple(ctx.runner.queries[first_query:]), started, time.perf_counter() - clock, error, timings)
 
 
 def verdict(findings: list[Finding], tables: tuple[Table, ...] = ()) -> str:

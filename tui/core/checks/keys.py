@@ -1,7 +1,9 @@
-"""Keys and joins: duplicate keys on the "one" side of every relationship and on every unique key,
-duplicate keys inside one delivered file of a raw feed, records delivered twice under new keys, and
-fan-out: a model that carries an ancestor's unique key and now holds several rows per key
-(a join that multiplies rows) is a fail. Facts (rows, distinct keys) are kept as the next baseline.
+"""Keys and joins: duplicate keys on the "one" side of every relationship and on every declared
+key or grain, duplicate keys inside one delivered file of a raw feed, records delivered twice under
+new keys, and fan-out: a model whose grain now holds several rows per key (a join that multiplies
+rows) is a fail. The grain is what the project declares (`tui.core.checks.grain`); a model that
+declares none gets it inferred from the keys it carries from its ancestors, each alone or with one
+of its DATE columns (a model by key and day). Facts (rows, distinct keys) are the next baseline.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import fnmatch
 
 from tui.core.checks.context import CheckContext
 from tui.core.checks.findings import FAIL, PASS, WARN, Finding
+from tui.core.checks.grain import Grain, declared_grains
 from tui.core.checks.refs import ancestors, object_name, referenced_model
 from tui.core.checks.sql import quote
 from tui.core.checks.targets import TableSpec
@@ -18,7 +21,8 @@ CHECK = "keys"
 
 
 def unique_keys(ctx: CheckContext) -> dict[str, set[str]]:
-    """object -> columns declared unique, by a unique test or as the `to` side of a relationship."""
+    """object -> columns declared unique: by a unique test, as the `to` side of a relationship, or as a
+    one-column grain (primary key constraint, unique_key config, checks configuration)."""
     keys: dict[str, set[str]] = {}
     project = ctx.project
     for uid in list(project.nodes) + list(project.sources):
@@ -29,6 +33,9 @@ def unique_keys(ctx: CheckContext) -> dict[str, set[str]]:
                 target, field = referenced_model(str(test.kwargs.get("to"))), test.kwargs.get("field")
                 if target and field:
                     keys.setdefault(target, set()).add(str(field))
+        for grain in declared_grains(project, uid, object_name(project, uid), ctx.config):
+            if len(grain.columns) == 1:
+                keys.setdefault(object_name(project, uid), set()).add(grain.columns[0])
     return keys
 
 
@@ -39,8 +46,11 @@ def key_findings(ctx: CheckContext) -> list[Finding]:
     for spec in ctx.specs():
         ctx.check_cancelled()
         declared = {c for c in keys.get(spec.object, set()) if spec.column(c)}
+        combined = [g for g in declared_grains(ctx.project, spec.unique_id, spec.object, ctx.config,
+                                               [c.name for c in spec.columns]) if len(g.columns) > 1]
         if declared:
             findings += duplicate_keys(ctx, spec, sorted(declared))
+        findings += [duplicate_combination(ctx, spec, grain) for grain in combined]
         if spec.layer == "sources":
             declared = set(inferred_source_keys(ctx, spec, keys))
             if spec.delivery_column:
@@ -48,9 +58,9 @@ def key_findings(ctx: CheckContext) -> list[Finding]:
         if declared and spec.layer in ("sources", "staging"):
             findings += duplicate_records(ctx, spec, declared, keys)
         carried = fan_out_candidates(ctx, spec, keys)
-        if carried - declared:
-            found, facts[spec.object] = fan_out(ctx, spec, sorted(carried | declared))
-            findings += [f for f in found if f.column not in declared]  # declared keys: duplicate_keys reports
+        if carried and not declared and not combined:  # a declared grain is checked by the duplicates above
+            found, facts[spec.object] = fan_out(ctx, spec, sorted(carried))
+            findings += found
     return findings
 
 
@@ -67,6 +77,20 @@ def duplicate_keys(ctx: CheckContext, spec: TableSpec, columns: list[str]) -> li
         found.append(Finding(f"{CHECK}.duplicates", status, spec.object, column, summary,
                              {"duplicated_keys": row["keys"], "rows_involved": row["rows"]}))
     return found
+
+
+def duplicate_combination(ctx: CheckContext, spec: TableSpec, grain: Grain) -> Finding:
+    """A declared grain of several columns (unique combination, primary key...) holding a repeat."""
+    columns = ", ".join(quote(c) for c in grain.columns)
+    row = ctx.runner.one(f"SELECT count(*) AS keys, coalesce(sum(n), 0) AS rows FROM (SELECT {columns}, count(*) AS n "
+                         f"FROM {spec.relation} GROUP BY ALL HAVING count(*) > 1)", f"duplicate {grain.name} in {spec.object}")
+    evidence = {"duplicated_keys": row["keys"], "rows_involved": row["rows"], "grain": list(grain.columns),
+                "declared_by": grain.declared_by}
+    if not row["keys"]:
+        return Finding(f"{CHECK}.duplicates", PASS, spec.object, grain.name, f"one row per ({grain.name})", evidence)
+    return Finding(f"{CHECK}.duplicates", FAIL, spec.object, grain.name,
+                   f"{row['keys']:,} combinations of ({grain.name}) appear more than once ({row['rows']:,} rows) "
+                   f"although they are the grain ({grain.declared_by})", evidence)
 
 
 def inferred_source_keys(ctx: CheckContext, spec: TableSpec, keys: dict[str, set[str]]) -> list[str]:
@@ -161,28 +185,63 @@ def fan_out_candidates(ctx: CheckContext, spec: TableSpec, keys: dict[str, set[s
     return {c.name for c in spec.columns if c.name in inherited}
 
 
-def fan_out(ctx: CheckContext, spec: TableSpec, columns: list[str]) -> tuple[list[Finding], dict]:
-    """Rows per key of each inherited key; the model's grain is the key with the fewest repeats."""
-    select = ", ".join(f"count(DISTINCT {quote(c)}) AS {quote('d_' + c)}, count({quote(c)}) AS {quote('n_' + c)}" for c in columns)
-    row = ctx.runner.one(f"SELECT count(*) AS rows, {select} FROM {spec.relation}", f"fan-out of {spec.object}")
-    stats = {c: {"distinct": int(row[f"d_{c}"]), "nonnull": int(row[f"n_{c}"])} for c in columns}
-    facts = {"rows": int(row["rows"]), "keys": stats}
-    usable = {c: s for c, s in stats.items() if s["distinct"]}
+def fan_out(ctx: CheckContext, spec: TableSpec, keys: list[str]) -> tuple[list[Finding], dict]:
+    """Rows per key of the model's inferred grain: the inherited key (alone, or with a DATE column of
+    the model) with the fewest rows per key now; fewer columns win a tie. Compared with the
+    baseline's rows per key of the same grain."""
+    rows, stats, day_counts = _key_stats(ctx, spec, keys)
+    facts = {"rows": rows, "keys": stats}
+    usable = {name: s for name, s in stats.items() if s["distinct"]}
     if not usable:
         return [], facts
-    grain = max(usable, key=lambda c: (usable[c]["distinct"] / usable[c]["nonnull"], c))
-    ratio = usable[grain]["nonnull"] / usable[grain]["distinct"]
+    if min(s["nonnull"] / s["distinct"] for s in usable.values()) > 1.0 and ctx.config.get("keys.infer_day_grain", True):
+        stats.update(_key_day_stats(ctx, spec, usable, day_counts))
+        usable = {name: s for name, s in stats.items() if s["distinct"]}
+    grain = min(usable, key=lambda n: (round(usable[n]["nonnull"] / usable[n]["distinct"], 9), n.count(","), n))
+    return [_fan_out_finding(ctx, spec, grain, usable[grain], rows)], facts
+
+
+def _key_stats(ctx: CheckContext, spec: TableSpec, keys: list[str]) -> tuple[int, dict, dict[str, int]]:
+    days = _day_columns(spec, keys)
+    select = ", ".join([f"count(DISTINCT {quote(c)}) AS {quote('d_' + c)}, count({quote(c)}) AS {quote('n_' + c)}" for c in keys]
+                       + [f"count(DISTINCT {quote(d)}) AS {quote('days_' + d)}" for d in days])
+    row = ctx.runner.one(f"SELECT count(*) AS rows, {select} FROM {spec.relation}", f"fan-out of {spec.object}")
+    stats = {c: {"distinct": int(row[f"d_{c}"]), "nonnull": int(row[f"n_{c}"])} for c in keys}
+    return int(row["rows"]), stats, {d: int(row[f"days_{d}"]) for d in days}
+
+
+def _day_columns(spec: TableSpec, keys: list[str]) -> list[str]:
+    return [c.name for c in spec.columns if c.actual_type.strip().upper() == "DATE" and c.name not in keys]
+
+
+def _key_day_stats(ctx: CheckContext, spec: TableSpec, usable: dict, day_counts: dict[str, int]) -> dict:
+    """Distinct (key, day) pairs, for the pairs that could hold fewer rows per key than the best key
+    alone (a pair has at most distinct keys x distinct days values)."""
+    best = min(s["nonnull"] / s["distinct"] for s in usable.values())
+    pairs = [(k, d) for k, s in usable.items() for d, n in day_counts.items()
+             if s["nonnull"] / max(1, min(s["nonnull"], s["distinct"] * n)) < best]
+    if not pairs:
+        return {}
+    select = ", ".join(f"count(DISTINCT ({quote(k)}, {quote(d)})) FILTER (WHERE {quote(k)} IS NOT NULL) AS p{i}"
+                       for i, (k, d) in enumerate(pairs))
+    row = ctx.runner.one(f"SELECT {select} FROM {spec.relation}", f"fan-out of {spec.object} by key and day")
+    return {f"{k}, {d}": {"distinct": int(row[f"p{i}"]), "nonnull": usable[k]["nonnull"]} for i, (k, d) in enumerate(pairs)}
+
+
+def _fan_out_finding(ctx: CheckContext, spec: TableSpec, grain: str, stat: dict, rows: int) -> Finding:
+    ratio = stat["nonnull"] / stat["distinct"]
     before = ctx.baseline.facts.get("keys", {}).get(spec.object, {}).get("keys", {}).get(grain)
     before_ratio = before["nonnull"] / before["distinct"] if before and before.get("distinct") else None
     status = _fan_out_status(ratio, before_ratio, ctx)
-    evidence = {"grain_key": grain, "rows": facts["rows"], "distinct_keys": usable[grain]["distinct"],
+    key = grain.split(", ")[0]
+    evidence = {"grain_key": grain, "grain_declared": False, "rows": rows, "distinct_keys": stat["distinct"],
                 "rows_per_key": ratio, "baseline_rows_per_key": before_ratio}
     if status == PASS:
-        return [Finding(f"{CHECK}.fan_out", PASS, spec.object, grain, f"one row per {grain} ({ratio:.3f} rows per key)", evidence)], facts
-    extra = usable[grain]["nonnull"] - usable[grain]["distinct"]
+        return Finding(f"{CHECK}.fan_out", PASS, spec.object, key, f"one row per {grain} ({ratio:.3f} rows per key)", evidence)
+    extra = stat["nonnull"] - stat["distinct"]
     was = f"; baseline {before_ratio:.3f}" if before_ratio else ""
-    return [Finding(f"{CHECK}.fan_out", status, spec.object, grain,
-                    f"a join multiplies rows: {extra:,} extra rows, {ratio:.3f} rows per {grain}{was}", evidence)], facts
+    return Finding(f"{CHECK}.fan_out", status, spec.object, key,
+                   f"a join multiplies rows: {extra:,} extra rows, {ratio:.3f} rows per {grain}{was}", evidence)
 
 
 def _fan_out_status(ratio: float, before: float | None, ctx: CheckContext) -> str:

@@ -25,7 +25,9 @@ def findings_json(session: IncidentSession) -> dict[str, Any]:
     findings = session.findings()
     return {"findings": [f.to_dict() for f in findings], "counts": counts(findings),
             "latest_run_id": session.latest_run_id, "baseline_run_id": session.baseline_run_id,
-            "started_at": stamp(session.started_at)}
+            "started_at": stamp(session.started_at),
+            "steps": [{"step": sid, "status": s.result.status, "seconds": round(s.result.seconds, 3),
+                       "family_seconds": dict(s.result.family_seconds)} for sid, s in session.steps.items() if s.result]}
 
 
 def markdown(session: IncidentSession, playbook: Playbook) -> str:
