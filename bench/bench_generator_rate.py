@@ -1,11 +1,13 @@
 """Generator write rate per format against DuckDB writing `range()` rows of the same width.
 
-`generate_timed(out_dir, scenario, **sizes)` runs `tui.core.generator.generate` with its COPY calls
-and the partner feed timed (wrapping them, the generator itself is untouched), and returns rows,
-seconds and bytes per format: `csv` (companies, employees, enrollments), `json` (plans.json array),
-`jsonl` (claims feeds). `raw_write_rate(fmt, rows, width, fields)` is the baseline: DuckDB writing
-`rows` rows of `fields` text columns whose serialised width matches the generator's average line,
-to the same format. Ratio = our rows/s over the baseline's; the target is at least 0.5.
+`generate_timed(out_dir, scenario, **sizes)` runs `tui.core.generator.generate` with its entity COPY
+calls, each daily claims file and the partner feed timed (wrapping them, the generator itself is
+untouched), and returns rows, seconds and bytes per format: `csv` (companies, employees,
+enrollments), `json` (plans.json array), `jsonl` (claims feeds). `raw_write_rate(fmt, rows, width,
+fields)` is the baseline: DuckDB writing `rows` rows of `fields` text columns whose serialised width
+matches the generator's average line, to the same format. Ratio = our rows/s over the baseline's;
+the target is at least 0.5. DuckDB 2.0 reads `range()` on one thread, so that baseline writes on one
+core; the generator splits each claims file across threads (see `tui.core.generator_claims`).
 """
 
 from __future__ import annotations
@@ -43,16 +45,24 @@ class FormatTiming:
 
 @contextlib.contextmanager
 def _timed_generator(timings: dict[str, FormatTiming]):
-    """Wrap the generator's COPY helper and partner-feed writer to time each written file."""
+    """Wrap the generator's file writers to time each written file: the entity COPY helper, each
+    daily claims file and the partner feed (whole calls: drawing, writing, joining the parts and,
+    for the partner feed, its ground truth)."""
     from tui.core import generator, generator_defects
 
-    copy, partner = generator._copy, generator_defects.write_partner_feed
+    copy, day, partner = generator._copy, generator._write_claims_day, generator_defects.write_partner_feed
 
     def timed_copy(con, query, path, options):
         began = time.perf_counter()
         rows = copy(con, query, path, options)
         _add(timings, Path(path), rows, time.perf_counter() - began)
         return rows
+
+    def timed_day(con, params, out, day_index, rows):
+        before, began = rows["claims"], time.perf_counter()
+        name = day(con, params, out, day_index, rows)
+        _add(timings, Path(out) / name, rows["claims"] - before, time.perf_counter() - began)
+        return name
 
     def timed_partner(con, params, out, settings, days, rows, files):
         before, count = rows["claims"], len(files)
@@ -62,11 +72,12 @@ def _timed_generator(timings: dict[str, FormatTiming]):
             _add(timings, Path(out) / name, rows["claims"] - before, time.perf_counter() - began)
         return truth
 
-    generator._copy, generator_defects.write_partner_feed = timed_copy, timed_partner
+    generator._copy, generator._write_claims_day = timed_copy, timed_day
+    generator_defects.write_partner_feed = timed_partner
     try:
         yield
     finally:
-        generator._copy, generator_defects.write_partner_feed = copy, partner
+        generator._copy, generator._write_claims_day, generator_defects.write_partner_feed = copy, day, partner
 
 
 def _add(timings: dict[str, FormatTiming], path: Path, rows: int, seconds: float) -> None:

@@ -29,7 +29,8 @@ import duckdb
 import yaml
 
 from tui.core import generator_defects as defects
-from tui.core.generator_claims import claims_sql, day_plan_sql, json_line_sql, slots_for_day
+from tui.core.generator_claims import (claims_sql, day_plan_sql, define_constants, json_line_sql, slots_for_day,
+                                      write_lines)
 from tui.core.generator_sql import LAST_SECOND, Params, employee_last_updated_sql, extract_stamp_sql, iso, setup_sql
 
 SCENARIOS = ("baseline", "incident")
@@ -193,10 +194,13 @@ class _GeneratorDb:
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         self.tmp = tempfile.TemporaryDirectory(prefix="pipeline-tui-gen-")
-        self.con = duckdb.connect(config={"temp_directory": self.tmp.name})
+        # the claims query's hash joins build on the small lookup tables, never on the claims
+        self.con = duckdb.connect(config={"temp_directory": self.tmp.name,
+                                          "disabled_optimizers": "build_side_probe_side"})
         self.con.execute("set enable_progress_bar = false")
         for statement in setup_sql(self.params) + day_plan_sql(self.params, self.last_day):
             self.con.execute(statement)
+        define_constants(self.con)
         return self.con
 
     def __exit__(self, *exc) -> None:
@@ -231,10 +235,10 @@ def _write_entities(con, params: Params, out: Path, settings: dict, days: int) -
 
 def _write_claims_day(con, params: Params, out: Path, day: int, rows: dict[str, int]) -> str:
     counts = dict(con.execute(f"select day, n_base + n_spike from day_plan where day <= {day}").fetchall())
-    query = claims_sql(params, slots_for_day(params, day, counts))
     name = claims_file_name(params, day)
-    lines = f"select {json_line_sql()} from ({query}) order by claim_id"
-    rows["claims"] += _copy(con, lines, out / name, "format csv, header false, quote '', escape ''")
+    rows["claims"] += write_lines(con, slots_for_day(params, day, counts),
+                                  lambda source: f"select {json_line_sql()} from ({claims_sql(params, source, day)})",
+                                  out / name)
     return name
 
 

@@ -7,28 +7,53 @@ Claim ids are consecutive: day N starts after the claims (and bursts) of days 0.
 
 from __future__ import annotations
 
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from tui.core.generator_sql import DIAGNOSIS_CODES, MAX_PLANS, Params, iso, lookup, pick, pick_weighted
 
 
 @dataclass(frozen=True)
 class Slots:
-    """Which claims one delivered file holds: an SQL relation of (origin_day, idx) plus the delivery day."""
+    """Which claims one delivered file holds, in file order: runs of (origin_day, first idx, idx step,
+    count). `resent` (SQL on the claim id) marks claims whose line is sent twice in a row."""
 
-    sql: str
+    runs: tuple[tuple[int, int, int, int], ...]
     delivery_day: int
+    resent: str | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(run[3] for run in self.runs)
+
+    def sql(self, lo: int, hi: int, id_offset: int | None = None) -> str:
+        """Slots lo..hi-1 as a relation of (origin_day, idx), read from one `range()`: one thread, in order."""
+        bounds, origin, idx = 0, [], []
+        for day, first, step, count in self.runs:
+            bounds += count
+            origin.append(f"when i < {bounds} then {day}")
+            idx.append(f"when i < {bounds} then {first} + (i - {bounds - count}) * {step}")
+        columns = f"case {' '.join(origin)} end::bigint as origin_day, case {' '.join(idx)} end::bigint as idx"
+        if not self.resent:
+            return f"select {columns} from range({lo}, {hi}) t(i)"
+        # each chunk of 2048 lines is followed by the second lines of its re-sent claims
+        resent = self.resent.format(claim_id=f"({id_offset} + i + 1)")
+        return (f"select {columns} from range({lo}, {hi}) t(i), (values (1), (2)) c(copy) "
+                f"where copy = 1 or {resent}")
 
 
 def day_plan_sql(p: Params, last_day: int) -> list[str]:
-    """Tables `day_plan` (claims per day, first claim id) and `spike_slots` for days 0..last_day."""
+    """Tables `day_plan` (claims per day, first claim id), `spike_slots` and `burst_slots` for days 0..last_day."""
     c = p.claims
     factors = c["weekday_factors"]
     mean = sum(factors) / len(factors)
     return [
         f"""
-create or replace temp table spike_slots as
+create or replace table spike_slots as
 with bursts as (
     select d as day, cs.company_id, cs.n_employees,
            ceil({c['spike_multiplier']} * {p.claims_per_day} * cs.n_employees / {p.employees})::bigint + 5 as extra
@@ -40,7 +65,7 @@ select *, sum(extra) over (partition by day order by company_id) - extra as slot
        sum(extra) over (partition by day order by company_id) as slot_to
 from bursts""",
         f"""
-create or replace temp table day_plan as
+create or replace table day_plan as
 with counts as (
     select d as day, date '{p.start}' + d::int as claim_date,
            greatest(1, round({p.claims_per_day} * {factors}[isodow(date '{p.start}' + d::int)] / {mean!r}
@@ -51,84 +76,138 @@ with counts as (
 select *, coalesce(sum(n_base + n_spike) over (order by day rows between unbounded preceding and 1 preceding), 0)
               as first_claim_id
 from counts""",
+        # one row per burst claim: the claims query finds a burst's company with an equality join
+        """
+create or replace table burst_slots as
+select day, unnest(range(slot_from::bigint, slot_to::bigint)) as burst_idx, company_id, n_employees from spike_slots""",
     ]
+
+
+def define_constants(con) -> None:
+    """Temp macro `n_stable()`: the number of stable employees, as a constant (a subquery in the claims
+    query would add a cross join)."""
+    n_stable = con.execute("select count(*) from stable_employees").fetchone()[0]
+    con.execute(f"create or replace macro n_stable() as {n_stable}::bigint")
+
+
+def write_lines(con, slots: Slots, lines_query, path: Path, id_offset: int | None = None) -> int:
+    """Write the JSON lines of `slots` to `path`; returns the line count. `lines_query(source)` is the
+    SELECT of one text column for a slots relation.
+
+    DuckDB's COPY does not keep row order through hash joins, and a sort costs as much as the draw. So
+    each thread writes its own contiguous share of the slots, read from `range()`, which runs on one
+    thread and keeps its order; the shares are then appended in order. Shares start at multiples of
+    DuckDB's vector size so the chunks are those of a single run: the bytes do not depend on the
+    number of threads."""
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    n = slots.count
+    step = -(-n // (max(1, threads) * VECTOR_SIZE)) * VECTOR_SIZE
+    shares = [(lo, min(n, lo + step)) for lo in range(0, n, step)] or [(0, 0)]
+    paths = [path] + [path.with_name(f".{path.name}.part{k}") for k in range(1, len(shares))]
+    try:
+        with ThreadPoolExecutor(len(shares)) as pool:
+            counts = list(pool.map(lambda k: copy_lines(con.cursor(), lines_query(
+                slots.sql(*shares[k], id_offset=id_offset)), paths[k]), range(len(shares))))
+        for part in paths[1:]:
+            _append(path, part)
+    finally:
+        for part in paths[1:]:
+            part.unlink(missing_ok=True)
+    return sum(counts)
+
+
+VECTOR_SIZE = 2048  # DuckDB's STANDARD_VECTOR_SIZE: rows per chunk
+
+
+def copy_lines(con, lines_query: str, path: Path) -> int:
+    """COPY one text column to `path` as lines (the JSON is built in SQL); returns the line count."""
+    return con.execute(f"copy ({lines_query}) to '{path}' (format csv, header false, quote '', escape '')"
+                       ).fetchone()[0]
+
+
+def _append(path: Path, part: Path) -> None:
+    with part.open("rb") as source, path.open("r+b") as target:
+        target.seek(0, os.SEEK_END)
+        try:
+            while os.copy_file_range(source.fileno(), target.fileno(), 1 << 30):
+                pass
+        except OSError:  # file systems without copy_file_range
+            source.seek(0)
+            target.seek(0, os.SEEK_END)
+            target.truncate()
+            shutil.copyfileobj(source, target, 1 << 22)
 
 
 def slots_for_day(p: Params, day: int, counts: dict[int, int]) -> Slots:
     """New claims of `day` plus re-deliveries of claims first sent 1..max_lag days earlier."""
     c = p.claims
-    parts = [f"select {day}::bigint as origin_day, i as idx from range(0, {counts[day]}) t(i)"]
+    runs = [(day, 0, 1, counts[day])]
     max_lag = int(c["redelivery_max_lag_days"])
     stride = max(max_lag, round(max_lag / c["redelivery_rate"])) if c["redelivery_rate"] > 0 else 0
     for lag in range(1, max_lag + 1) if stride else ():
         origin = day - lag
         if origin >= 0 and counts[origin] > lag - 1:
-            n = (counts[origin] - lag) // stride + 1
-            parts.append(f"select {origin}::bigint, j * {stride} + {lag - 1} from range(0, {n}) t(j)")
-    return Slots(" union all ".join(parts), day)
+            runs.append((origin, lag - 1, stride, (counts[origin] - lag) // stride + 1))
+    return Slots(tuple(runs), day)
 
 
-def claims_sql(p: Params, slots: Slots, id_offset: int | None = None) -> str:
-    """A query drawing one claim per slot (no JSON yet). With `id_offset` (a partner feed), claim ids
-    are `id_offset + idx + 1` and there are no bursts."""
+def claims_sql(p: Params, source: str, delivery_day: int, id_offset: int | None = None) -> str:
+    """A query drawing one claim per slot of `source` (no JSON yet). With `id_offset` (a partner
+    feed), claim ids are `id_offset + idx + 1` and there are no bursts.
+
+    Every join is a LEFT join on a unique key of a small lookup table built at setup: each slot gives
+    exactly one row."""
     c = p.claims
-    delivery_date = p.start + timedelta(days=slots.delivery_day)
+    delivery_date = p.start + timedelta(days=delivery_day)
     first_id = "d.first_claim_id" if id_offset is None else str(id_offset)
-    burst = "s.idx >= d.n_base" if id_offset is None else "false"
+    burst_idx = "case when s.idx >= d.n_base then s.idx - d.n_base end" if id_offset is None else "null::bigint"
     return f"""
 with keyed as (
-    select s.origin_day, s.idx, d.claim_date, {first_id} + s.idx + 1 as claim_id,
-           {burst} as is_burst, s.idx - d.n_base as burst_idx
-    from ({slots.sql}) s join day_plan d on d.day = s.origin_day
+    select s.origin_day, d.claim_date, {first_id} + s.idx + 1 as claim_id, {burst_idx} as burst_idx
+    from ({source}) s left join day_plan d on d.day = s.origin_day
 ), drawn as (
-    select k.*, coalesce(ebc.employee_id, 1 + floor(u(50, k.claim_id) * {p.employees})::bigint) as drawn_employee_id,
+    select k.origin_day, k.claim_date, k.claim_id, k.burst_idx is not null as is_burst,
+           coalesce(ebc.employee_id, 1 + floor(u(50, k.claim_id) * {p.employees})::bigint) as drawn_employee_id,
            k.claim_date - least(30, floor(-ln(1 - u(51, k.claim_id)) * {c['service_lag_mean_days']}))::int
                as service_date
     from keyed k
-    left join spike_slots ss on k.is_burst and ss.day = k.origin_day
-         and k.burst_idx >= ss.slot_from and k.burst_idx < ss.slot_to
-    left join employees_by_company ebc on ebc.company_id = ss.company_id
-         and ebc.rn = 1 + floor(u(52, k.claim_id) * ss.n_employees)::bigint
-), assigned as (
-    {assigned_sql(p, 'drawn')}
+    left join burst_slots bs on bs.day = k.origin_day and bs.burst_idx = k.burst_idx
+    left join employees_by_company ebc on ebc.company_id = bs.company_id
+         and ebc.rn = 1 + floor(u(52, k.claim_id) * bs.n_employees)::bigint
 ), enrolled as (
-    select a.*, em.company_id, pc.n_plans, coalesce(en.plan_id, first_plan.plan_id) as enrolled_plan_id
-    from assigned a
-    join employees em using (employee_id)
-    join (select company_id, any_value(n_plans) as n_plans from plans group by all) pc using (company_id)
-    left join enrollments en on en.employee_id = a.employee_id
-         and a.service_date between en.coverage_start and coalesce(en.coverage_end, date '9999-12-31')
-    left join enrollments first_plan on first_plan.employee_id = a.employee_id and first_plan.period = 1
+    {enrolled_sql(p, 'drawn')}
 )
 select claim_id, origin_day, employee_id, {plan_sql(p)} as plan_id, service_date,
        at_day(claim_date, 6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint) as submitted_at,
        {amount_sql(c)} as amount, severity,
-       case when origin_day = {slots.delivery_day} then {pick_weighted(c['first_status_mix'], 62, 'claim_id')}
+       case when origin_day = {delivery_day} then {pick_weighted(c['first_status_mix'], 62, 'claim_id')}
             else {pick_weighted(c['redelivered_status_mix'], 63, 'claim_id')} end as status,
        {pick(DIAGNOSIS_CODES, 65, 'claim_id')} as diagnosis_code,
-       case when origin_day = {slots.delivery_day}
+       case when origin_day = {delivery_day}
             then at_day(claim_date, 6 * 3600 + floor(u(61, claim_id) * 16 * 3600)::bigint)
             else at_day(date '{delivery_date}', 6 * 3600 + floor(u(64, claim_id) * 16 * 3600)::bigint)
        end as last_updated
 from (select *, {pick_weighted(c['severity_mix'], 58, 'claim_id')} as severity from enrolled)"""
 
 
-def assigned_sql(p: Params, source: str) -> str:
-    """Most claims drawn on an uncovered employee-day move to an always-covered employee."""
+def enrolled_sql(p: Params, source: str) -> str:
+    """The claim's employee and enrolled plan. Most claims drawn on an uncovered employee-day move to an
+    always-covered ("stable") employee, whose plan on every claim date is their first one."""
     keep = p.claims["uncovered_claim_rate"]
+    covered = ("coalesce(x.service_date between ec.p1_start and ec.p1_end "
+               "or x.service_date between ec.p2_start and ec.p2_end, false)")
     return f"""
-    select x.* exclude (drawn_employee_id, covered),
-           case when covered or is_burst or u(53, claim_id) < {keep} or st.employee_id is null
-                then drawn_employee_id else st.employee_id end as employee_id
-    from (
-        select {source}.*, exists (
-            select 1 from enrollments en where en.employee_id = {source}.drawn_employee_id
-              and {source}.service_date between en.coverage_start and coalesce(en.coverage_end, date '9999-12-31')
-        ) as covered
-        from {source}
-    ) x
-    left join stable_employees st
-         on st.rn = 1 + floor(u(54, x.claim_id) * (select count(*) from stable_employees))::bigint"""
+    select x.origin_day, x.claim_date, x.claim_id, x.service_date,
+           {covered} or x.is_burst or u(53, x.claim_id) < {keep} or st.employee_id is null as keeps_drawn,
+           case when keeps_drawn then x.drawn_employee_id else st.employee_id end as employee_id,
+           case when keeps_drawn then ec.company_id else st.company_id end as company_id,
+           case when keeps_drawn then ec.n_plans else st.n_plans end as n_plans,
+           case when not keeps_drawn then st.p1_plan
+                when x.service_date between ec.p2_start and ec.p2_end then ec.p2_plan
+                else ec.p1_plan end as enrolled_plan_id
+    from {source} x
+    left join employee_coverage ec on ec.employee_id = x.drawn_employee_id
+    left join stable_employees st on st.rn = 1 + floor(u(54, x.claim_id) * n_stable())::bigint"""
 
 
 def plan_sql(p: Params) -> str:

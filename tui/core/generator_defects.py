@@ -8,7 +8,7 @@ import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from tui.core.generator_claims import Slots, claims_sql, json_line_sql
+from tui.core.generator_claims import Slots, claims_sql, json_line_sql, write_lines
 from tui.core.generator_sql import Params, extract_stamp_sql, iso
 
 GROUND_TRUTH_FILE = "ground_truth.json"
@@ -35,31 +35,37 @@ order by enrollment_id"""
 
 def write_partner_feed(con, params: Params, out: Path, settings: dict, day: int,
                        rows: dict[str, int], files: list[str]) -> list[dict]:
-    """The incident's partner claims file for `day`; returns its ground-truth entries."""
-    feed, rates = settings["partner_feed"], settings["partner_feed"]["defects"]
-    n = round(feed["volume_multiplier"] * params.claims_per_day)
-    slots = Slots(f"select {day}::bigint as origin_day, i as idx from range(0, {n}) t(i)", day)
-    con.execute(f"""
-create or replace temp table partner_claims as
-select *, u(80, claim_id) < {rates['duplicate_in_file_rate']} as is_duplicated,
-       u(81, claim_id) < {rates['zero_padded_employee_id_rate']} as is_zero_padded,
-       u(82, claim_id) < {rates['null_plan_id_rate']} as is_null_plan,
-       u(83, claim_id) < {rates['amount_in_cents_rate']} as is_in_cents
-from ({claims_sql(params, slots, id_offset=feed['claim_id_offset'])})""")
+    """The incident's partner claims file for `day`; returns its ground-truth entries.
+
+    Each defect is a hashed flag of the claim id (`_flags`), so the file streams from the slots and the
+    ground truth is counted from the claim ids alone, without keeping the drawn claims."""
+    feed = settings["partner_feed"]
+    n, offset = round(feed["volume_multiplier"] * params.claims_per_day), feed["claim_id_offset"]
+    flags = _flags(feed["defects"], "claim_id")
+    # a re-sent claim's second line follows its first one
+    slots = Slots(((day, 0, 1, n),), day, resent=_flags(feed["defects"], "{claim_id}")["is_duplicated"])
     line = json_line_sql(
-        employee="""case when is_zero_padded
+        employee=f"""case when {flags['is_zero_padded']}
                     then '"' || lpad(employee_id::varchar, greatest(6, length(employee_id::varchar) + 1)::int, '0') || '"'
                     else employee_id::varchar end""",
-        plan="case when is_null_plan or plan_id is null then 'null' else plan_id::varchar end",
-        amount="case when is_in_cents then (amount * 100)::bigint::varchar else amount::varchar end",
+        plan=f"case when {flags['is_null_plan']} or plan_id is null then 'null' else plan_id::varchar end",
+        amount=f"case when {flags['is_in_cents']} then (amount * 100)::bigint::varchar else amount::varchar end",
     )
     name = f"claims/claims_{params.start + timedelta(days=day)}_{feed['name']}.jsonl"
-    query = (f"select {line} from partner_claims, range(1, 3) r(copy) "
-             f"where copy = 1 or is_duplicated order by claim_id, copy")
-    rows["claims"] += con.execute(f"copy ({query}) to '{out / name}' "
-                                  f"(format csv, header false, quote '', escape '')").fetchone()[0]
+    rows["claims"] += write_lines(
+        con, slots, lambda source: f"select {line} from ({claims_sql(params, source, day, id_offset=offset)})",
+        out / name, id_offset=offset)
     files.append(name)
-    return _partner_truth(con, name, n) + _enrollment_truth(con, feed["duplicate_enrollment_rate"])
+    truth = _partner_truth(con, name, n, offset, flags)
+    return truth + _enrollment_truth(con, feed["duplicate_enrollment_rate"])
+
+
+def _flags(rates: dict, claim_id: str) -> dict[str, str]:
+    """SQL conditions marking a partner claim's defects."""
+    return {"is_duplicated": f"u(80, {claim_id}) < {rates['duplicate_in_file_rate']}",
+            "is_zero_padded": f"u(81, {claim_id}) < {rates['zero_padded_employee_id_rate']}",
+            "is_null_plan": f"u(82, {claim_id}) < {rates['null_plan_id_rate']}",
+            "is_in_cents": f"u(83, {claim_id}) < {rates['amount_in_cents_rate']}"}
 
 
 def _keys(con, sql: str) -> dict:
@@ -67,11 +73,18 @@ def _keys(con, sql: str) -> dict:
     return {"affected_count": len(keys), "affected_keys": keys[:MAX_KEYS], "keys_truncated": len(keys) > MAX_KEYS}
 
 
-def _partner_truth(con, name: str, n: int) -> list[dict]:
+def _partner_truth(con, name: str, n: int, offset: int, flags: dict[str, str]) -> list[dict]:
+    """Exact counts and the first MAX_KEYS claim ids of each defect, in one pass over the slots."""
+    aggregates = ", ".join(f"count(*) filter (where {cond}), min(claim_id, {MAX_KEYS}) filter (where {cond})"
+                           for cond in flags.values())
+    found = con.execute(f"select {aggregates} from (select {offset} + i + 1 as claim_id from range(0, {n}) t(i))"
+                        ).fetchone()
+    keys = {flag: {"affected_count": found[2 * i], "affected_keys": found[2 * i + 1] or [],
+                   "keys_truncated": found[2 * i] > MAX_KEYS} for i, flag in enumerate(flags)}
+
     def entry(defect: str, column: str, flag: str, description: str) -> dict:
         return {"defect": defect, "table": "claims", "file": name, "column": column, "key": "claim_id",
-                "description": description,
-                **_keys(con, f"select claim_id from partner_claims where {flag} order by claim_id")}
+                "description": description, **keys[flag]}
 
     return [
         {"defect": "volume_surge", "table": "claims", "file": name, "column": None, "key": None,

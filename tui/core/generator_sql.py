@@ -1,7 +1,7 @@
 """DuckDB SQL that draws the synthetic benefits data set (used by `tui.core.generator`).
 
 Everything is set-based SQL over `range()`; randomness comes from hashing (seed, tag, key) (the
-temp macro `u(tag, key)` gives a uniform number in [0, 1)). A value therefore depends only on the
+macro `u(tag, key)` gives a uniform number in [0, 1)). A value therefore depends only on the
 seed, its tag and its key, never on row order or on how many other rows exist: the claims of day N
 are the same whether 10 or 100 days are generated. Hash values are stable for a given DuckDB
 version; a DuckDB upgrade may change the data drawn for a seed.
@@ -91,10 +91,10 @@ def iso(expr: str) -> str:
 
 
 def setup_sql(p: Params) -> list[str]:
-    """Statements that create the temp macro `u` and the entity tables."""
+    """Statements that create the macro `u` and the entity tables."""
     return [
         # hash() of one integer is a good mixer; DuckDB's multi-argument hash() correlates its inputs.
-        f"create or replace temp macro u(tag, k) as "
+        f"create or replace macro u(tag, k) as "
         f"hash(xor(hash(k * 1024 + tag), {p.seed}::ubigint)) / 18446744073709551616.0",
         at_day_macro_sql(p),
         companies_sql(p),
@@ -109,9 +109,9 @@ def at_day_macro_sql(p: Params) -> str:
     """Temp macro `at_day(d, secs)`: the timestamp `secs` seconds into day `d`. On the `as_of` day the
     day is squeezed into [midnight, as_of] so that a feed extracted mid-day holds no future times."""
     if p.as_of is None or p.as_of.time() >= LAST_SECOND:
-        return "create or replace temp macro at_day(d, secs) as d::timestamp + to_seconds(secs)"
+        return "create or replace macro at_day(d, secs) as d::timestamp + to_seconds(secs)"
     kept = p.as_of.hour * 3600 + p.as_of.minute * 60 + p.as_of.second + 1
-    return (f"create or replace temp macro at_day(d, secs) as d::timestamp + to_seconds("
+    return (f"create or replace macro at_day(d, secs) as d::timestamp + to_seconds("
             f"case when d = date '{p.as_of.date()}' then (secs::bigint * {kept}) // 86400 else secs end)")
 
 
@@ -142,7 +142,7 @@ LATEST_EDITED = {
 def companies_sql(p: Params) -> str:
     start = f"date '{p.start}'"
     return f"""
-create or replace temp table companies as
+create or replace table companies as
 select c as company_id,
        {pick(NAME_WORDS, 1, 'c')} || ' ' || {pick(NAME_NOUNS, 2, 'c')} || {pick(NAME_SUFFIXES, 3, 'c')}
            as company_name,
@@ -157,7 +157,7 @@ def plans_sql(p: Params) -> str:
     e, start = p.entities["plans_per_company"], f"date '{p.start}'"
     types = f"{lit(PLAN_TYPES)}[1 + ((floor(u(21, c) * 5)::int + j) % 5)]"
     return f"""
-create or replace temp table plans as
+create or replace table plans as
 with offered as (
     select company_id as c, {e['min']} + floor(u(20, company_id) * {e['max'] - e['min'] + 1})::int as n_plans
     from companies
@@ -182,7 +182,7 @@ def employees_sql(p: Params) -> str:
     e, start, n = p.entities, f"date '{p.start}'", p.companies
     first, last = pick(FIRST_NAMES, 31, "e"), pick(LAST_NAMES, 32, "e")
     return f"""
-create or replace temp table employees as
+create or replace table employees as
 with drawn as (
     select e as employee_id,
            1 + least({n - 1}, floor({n} * pow(u(30, e), 1.6)))::bigint as company_id,
@@ -206,7 +206,7 @@ def enrollments_sql(p: Params) -> str:
     e, start = p.entities, f"date '{p.start}'"
     gap_min, gap_max = e["gap_days"]["min"], e["gap_days"]["max"]
     return f"""
-create or replace temp table enrollments as
+create or replace table enrollments as
 with decided as (
     select em.employee_id, em.company_id, em.hire_date, em.termination_date, pl.n_plans,
            floor(u(40, em.employee_id) * pl.n_plans)::int as plan_a,
@@ -239,24 +239,37 @@ from stamped"""
 
 
 def helper_tables_sql(p: Params) -> list[str]:
-    """Lookups for the claims draw: stable employees, employees by company, company sizes."""
+    """Lookups for the claims draw, each with a unique key: every employee's company, plan count and
+    (at most two) coverage periods; stable employees; employees by company; company sizes."""
     start = f"date '{p.start}'"
     return [
         f"""
-create or replace temp table stable_employees as
-select row_number() over (order by employee_id) as rn, employee_id
-from employees
-where termination_date is null and hire_date < {start} - 30
-  and employee_id not in (select employee_id from enrollments where period = 2)""",
+create or replace table employee_coverage as
+select em.employee_id, em.company_id, pc.n_plans,
+       p1.plan_id as p1_plan, p1.coverage_start as p1_start, coalesce(p1.coverage_end, {FOREVER}) as p1_end,
+       p2.plan_id as p2_plan, p2.coverage_start as p2_start, coalesce(p2.coverage_end, {FOREVER}) as p2_end
+from employees em
+join (select company_id, any_value(n_plans) as n_plans from plans group by all) pc using (company_id)
+left join enrollments p1 on p1.employee_id = em.employee_id and p1.period = 1
+left join enrollments p2 on p2.employee_id = em.employee_id and p2.period = 2""",
+        f"""
+create or replace table stable_employees as
+select row_number() over (order by employee_id) as rn, employee_id, company_id, n_plans, p1_plan
+from employee_coverage
+where p2_plan is null and employee_id in (
+    select employee_id from employees where termination_date is null and hire_date < {start} - 30)""",
         """
-create or replace temp table employees_by_company as
+create or replace table employees_by_company as
 select company_id, employee_id, row_number() over (partition by company_id order by employee_id) as rn
 from employees""",
         """
-create or replace temp table company_sizes as
+create or replace table company_sizes as
 select c.company_id, count(e.employee_id) as n_employees
 from companies c left join employees e using (company_id) group by all""",
     ]
+
+
+FOREVER = "date '9999-12-31'"
 
 
 def employee_last_updated_sql(p: Params) -> str:
