@@ -168,3 +168,29 @@ def test_end_today_has_no_future_timestamps(tmp_path):
     stamps = _timestamps(tmp_path)
     assert max(stamps) <= now and now - max(stamps) < timedelta(hours=3)
 
+
+
+def test_bytes_do_not_depend_on_the_thread_count(tmp_path):
+    # 2,500 claims a day and a 12,500-claim partner feed: files of several 2,048-row chunks, split
+    # into one share per thread
+    sizes = dict(companies=5, employees=400, claims_per_day=2500, days=3)
+    one = generate(tmp_path / "one", "incident", seed=11, threads=1, **sizes)
+    generate(tmp_path / "three", "incident", seed=11, threads=3, **sizes)
+    assert _files(tmp_path / "one") == _files(tmp_path / "three")
+    partner = _claims(tmp_path / "one" / one.files[-2])
+    assert one.files[-2].endswith("_partner.jsonl") and len({c["claim_id"] for c in partner}) == 12_500
+    first_day = [c["claim_id"] for c in _claims(tmp_path / "one" / one.files[4])]
+    assert first_day == sorted(first_day), "a day without re-deliveries is written in claim order"
+
+
+def test_memory_limit_comes_from_the_argument_or_the_environment(tmp_path, monkeypatch):
+    from tui.core.generator import default_memory_limit
+
+    monkeypatch.setenv("PIPELINE_TUI_MEMORY_LIMIT", "3GB")
+    assert default_memory_limit() == "3GB"
+    monkeypatch.delenv("PIPELINE_TUI_MEMORY_LIMIT")
+    assert 512 <= int(default_memory_limit().removesuffix("MiB")) <= 4096
+    summary = generate(tmp_path / "small", "baseline", memory_limit="300MB", **SMALL)
+    assert summary.rows["claims"] > 0
+    with pytest.raises(ScenarioError, match="memory limit"):
+        generate(tmp_path / "bad", "baseline", memory_limit="lots", **SMALL)

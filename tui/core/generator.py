@@ -19,6 +19,7 @@ passes on data ending today. Without `end_date` the entity feeds do not depend o
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -93,10 +94,13 @@ def size_preset(name: str) -> Sizes:
 def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | None = None,
              size: str | None = None, companies: int | None = None, employees: int | None = None,
              claims_per_day: int | None = None, days: int | None = None, start_date: date | str | None = None,
-             end_date: date | str | None = None, malformed: bool = False) -> GenerationSummary:
+             end_date: date | str | None = None, malformed: bool = False, memory_limit: str | None = None,
+             threads: int | None = None) -> GenerationSummary:
     """Write a scenario's raw feeds into `out_dir` (its old claims files are replaced).
 
-    Give `start_date` (first claims day) or `end_date` (last file's day, or "today"), not both."""
+    Give `start_date` (first claims day) or `end_date` (last file's day, or "today"), not both.
+    `memory_limit` (DuckDB syntax, e.g. "2GB") defaults to `default_memory_limit()`; `threads` to one
+    per core. Neither changes the bytes written."""
     began = time.perf_counter()
     settings = load_scenario(scenario)
     base = size_preset(size or settings.get("size", "demo"))
@@ -106,7 +110,7 @@ def generate(out_dir: str | Path, scenario: str = "baseline", *, seed: int | Non
         raise ScenarioError("companies, employees, claims per day and days must all be at least 1")
     params = _params(settings, sizes, seed, start_date, end_date)
     out = _prepare(Path(out_dir))
-    with _GeneratorDb(params, last_day=sizes.days) as con:
+    with _GeneratorDb(params, sizes.days, memory_limit, threads) as con:
         rows, files = _write_entities(con, params, out, settings, sizes.days)
         for day in range(sizes.days):
             files.append(_write_claims_day(con, params, out, day, rows))
@@ -186,17 +190,40 @@ def _prepare(out: Path) -> Path:
     return out
 
 
-class _GeneratorDb:
-    """An in-memory DuckDB holding the entity and day-plan tables; spills to a temp dir."""
+def default_memory_limit() -> str:
+    """`PIPELINE_TUI_MEMORY_LIMIT` if set (the DuckDB limit every part of pipeline-tui honours), else a
+    quarter of the machine's memory, at most 4 GiB: the claims stream to disk, so the generator needs
+    far less (it holds the entity and lookup tables, and spills to a temp folder beyond the limit)."""
+    if limit := os.environ.get("PIPELINE_TUI_MEMORY_LIMIT"):
+        return limit
+    try:
+        total_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        total_mib = 4096
+    return f"{max(512, min(4096, total_mib // 4))}MiB"
 
-    def __init__(self, params: Params, last_day: int):
+
+class _GeneratorDb:
+    """A private in-memory DuckDB holding the entity, lookup and day-plan tables, with a memory limit
+    and a temp folder (under TMPDIR) to spill to; `threads` None is one per core."""
+
+    def __init__(self, params: Params, last_day: int, memory_limit: str | None = None, threads: int | None = None):
         self.params, self.last_day = params, last_day
+        self.memory_limit, self.threads = memory_limit or default_memory_limit(), threads
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         self.tmp = tempfile.TemporaryDirectory(prefix="pipeline-tui-gen-")
         # the claims query's hash joins build on the small lookup tables, never on the claims
-        self.con = duckdb.connect(config={"temp_directory": self.tmp.name,
-                                          "disabled_optimizers": "build_side_probe_side"})
+        config = {"temp_directory": self.tmp.name, "memory_limit": self.memory_limit,
+                  "disabled_optimizers": "build_side_probe_side"}
+        if self.threads:
+            config["threads"] = self.threads
+        try:
+            self.con = duckdb.connect(config=config)
+        except duckdb.Error as error:
+            self.tmp.cleanup()
+            raise ScenarioError(f"cannot open the generator's DuckDB (memory limit {self.memory_limit!r}): "
+                                f"{str(error).splitlines()[0]}") from error
         self.con.execute("set enable_progress_bar = false")
         for statement in setup_sql(self.params) + day_plan_sql(self.params, self.last_day):
             self.con.execute(statement)

@@ -28,22 +28,23 @@ class Slots:
 
     @property
     def count(self) -> int:
-        return sum(run[3] for run in self.runs)
+        """Positions to read: one per claim, two when some claims are re-sent."""
+        return sum(run[3] for run in self.runs) * (2 if self.resent else 1)
 
     def sql(self, lo: int, hi: int, id_offset: int | None = None) -> str:
-        """Slots lo..hi-1 as a relation of (origin_day, idx), read from one `range()`: one thread, in order."""
+        """Positions lo..hi-1 as a relation of (origin_day, idx), read from one `range()` (one thread, in
+        order). With `resent`, position 2k is claim k and 2k + 1 its second line, kept if re-sent."""
+        slot = "i // 2" if self.resent else "i"
         bounds, origin, idx = 0, [], []
         for day, first, step, count in self.runs:
             bounds += count
-            origin.append(f"when i < {bounds} then {day}")
-            idx.append(f"when i < {bounds} then {first} + (i - {bounds - count}) * {step}")
-        columns = f"case {' '.join(origin)} end::bigint as origin_day, case {' '.join(idx)} end::bigint as idx"
+            origin.append(f"when {slot} < {bounds} then {day}")
+            idx.append(f"when {slot} < {bounds} then {first} + ({slot} - {bounds - count}) * {step}")
+        select = (f"select case {' '.join(origin)} end::bigint as origin_day, "
+                  f"case {' '.join(idx)} end::bigint as idx from range({lo}, {hi}) t(i)")
         if not self.resent:
-            return f"select {columns} from range({lo}, {hi}) t(i)"
-        # each chunk of 2048 lines is followed by the second lines of its re-sent claims
-        resent = self.resent.format(claim_id=f"({id_offset} + i + 1)")
-        return (f"select {columns} from range({lo}, {hi}) t(i), (values (1), (2)) c(copy) "
-                f"where copy = 1 or {resent}")
+            return select
+        return f"{select} where i % 2 = 0 or {self.resent.format(claim_id=f'({id_offset} + {slot} + 1)')}"
 
 
 def day_plan_sql(p: Params, last_day: int) -> list[str]:
