@@ -247,10 +247,10 @@ def _write_entities(con, params: Params, out: Path, settings: dict, days: int) -
     employee = iso(extract_stamp_sql(params, "employees", employee_last_updated_sql(params), "employee_id"))
     rows = {
         "companies": _copy(con, f"select company_id, company_name, industry, state, {company} "
-                                f"as last_updated from companies order by company_id", out / "companies.csv", csv),
+                                f"as last_updated from companies", out / "companies.csv", csv),
         "employees": _copy(con, f"select employee_id, company_id, first_name, last_name, email, department, "
                                 f"hire_date, termination_date, {employee} "
-                                f"as last_updated from employees order by employee_id", out / "employees.csv", csv),
+                                f"as last_updated from employees", out / "employees.csv", csv),
         "plans": _copy(con, f"select plan_id, company_id, plan_name, plan_type, carrier, monthly_premium, "
                             f"deductible, {plan} as last_updated from plans order by plan_id",
                        out / "plans.json", "format json, array true"),

@@ -102,7 +102,8 @@ def write_lines(con, slots: Slots, lines_query, path: Path, id_offset: int | Non
     number of threads."""
     threads = con.execute("select current_setting('threads')").fetchone()[0]
     n = slots.count
-    step = -(-n // (max(1, threads) * VECTOR_SIZE)) * VECTOR_SIZE
+    # each share builds its own lookup hash tables: small files are not worth splitting
+    step = max(MIN_SHARE, -(-n // (max(1, threads) * VECTOR_SIZE)) * VECTOR_SIZE)
     shares = [(lo, min(n, lo + step)) for lo in range(0, n, step)] or [(0, 0)]
     paths = [path] + [path.with_name(f".{path.name}.part{k}") for k in range(1, len(shares))]
     try:
@@ -118,6 +119,7 @@ def write_lines(con, slots: Slots, lines_query, path: Path, id_offset: int | Non
 
 
 VECTOR_SIZE = 2048  # DuckDB's STANDARD_VECTOR_SIZE: rows per chunk
+MIN_SHARE = 32 * VECTOR_SIZE
 
 
 def copy_lines(con, lines_query: str, path: Path) -> int:
@@ -231,12 +233,13 @@ def amount_sql(c: dict) -> str:
 
 def json_line_sql(employee: str = "employee_id::varchar", plan: str = "coalesce(plan_id::varchar, 'null')",
                   amount: str = "amount::varchar") -> str:
-    """SQL building one claims JSON line; the arguments let a feed deliver fields differently."""
-    return f"""'{{"claim_id":' || claim_id::varchar || ',"employee_id":' || {employee}
-        || ',"plan_id":' || {plan} || ',"service_date":"' || service_date::varchar
-        || '","submitted_at":"' || {iso('submitted_at')} || '","amount":' || {amount}
-        || ',"severity":"' || severity || '","status":"' || status || '","diagnosis_code":"' || diagnosis_code
-        || '","last_updated":"' || {iso('last_updated')} || '"}}'"""
+    """SQL building one claims JSON line; the arguments let a feed deliver fields differently.
+    One `concat()` call: a chain of `||` allocates every intermediate string (twice the time)."""
+    return f"""concat('{{"claim_id":', claim_id::varchar, ',"employee_id":', {employee},
+        ',"plan_id":', {plan}, ',"service_date":"', service_date::varchar,
+        '","submitted_at":"', {iso('submitted_at')}, '","amount":', {amount},
+        ',"severity":"', severity, '","status":"', status, '","diagnosis_code":"', diagnosis_code,
+        '","last_updated":"', {iso('last_updated')}, '"}}')"""
 
 
 def day_date(p: Params, day: int) -> date:
