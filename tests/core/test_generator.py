@@ -170,13 +170,17 @@ def test_end_today_has_no_future_timestamps(tmp_path):
 
 
 
-def test_bytes_do_not_depend_on_the_thread_count(tmp_path):
-    # 2,500 claims a day and a 12,500-claim partner feed: files of several 2,048-row chunks, split
-    # into one share per thread
+def test_bytes_do_not_depend_on_the_thread_count(tmp_path, monkeypatch):
+    from tui.core import generator_claims
+
+    # 2,500 claims a day and a 12,500-claim partner feed: files of several 2,048-row chunks; with
+    # shares down to one chunk, 3 threads write each file in 2 or 3 shares
+    monkeypatch.setattr(generator_claims, "MIN_SHARE", generator_claims.VECTOR_SIZE)
     sizes = dict(companies=5, employees=400, claims_per_day=2500, days=3)
     one = generate(tmp_path / "one", "incident", seed=11, threads=1, **sizes)
     generate(tmp_path / "three", "incident", seed=11, threads=3, **sizes)
     assert _files(tmp_path / "one") == _files(tmp_path / "three")
+    assert not list((tmp_path / "three" / "claims").glob(".*part*")), "no share file is left behind"
     partner = _claims(tmp_path / "one" / one.files[-2])
     assert one.files[-2].endswith("_partner.jsonl") and len({c["claim_id"] for c in partner}) == 12_500
     first_day = [c["claim_id"] for c in _claims(tmp_path / "one" / one.files[4])]
