@@ -195,22 +195,28 @@ from (select *, {pick_weighted(c['severity_mix'], 58, 'claim_id')} as severity f
 
 def enrolled_sql(p: Params, source: str) -> str:
     """The claim's employee and enrolled plan. Most claims drawn on an uncovered employee-day move to an
-    always-covered ("stable") employee, whose plan on every claim date is their first one."""
+    always-covered ("stable") employee, whose plan on every claim date is their first one. Only
+    those claims look a stable employee up (a NULL key is not probed)."""
     keep = p.claims["uncovered_claim_rate"]
     covered = ("coalesce(x.service_date between ec.p1_start and ec.p1_end "
                "or x.service_date between ec.p2_start and ec.p2_end, false)")
     return f"""
     select x.origin_day, x.claim_date, x.claim_id, x.service_date,
-           {covered} or x.is_burst or u(53, x.claim_id) < {keep} or st.employee_id is null as keeps_drawn,
+           st.employee_id is null as keeps_drawn,
            case when keeps_drawn then x.drawn_employee_id else st.employee_id end as employee_id,
-           case when keeps_drawn then ec.company_id else st.company_id end as company_id,
-           case when keeps_drawn then ec.n_plans else st.n_plans end as n_plans,
-           case when not keeps_drawn then st.p1_plan
-                when x.service_date between ec.p2_start and ec.p2_end then ec.p2_plan
-                else ec.p1_plan end as enrolled_plan_id
-    from {source} x
-    left join employee_coverage ec on ec.employee_id = x.drawn_employee_id
-    left join stable_employees st on st.rn = 1 + floor(u(54, x.claim_id) * n_stable())::bigint"""
+           case when keeps_drawn then x.company_id else st.company_id end as company_id,
+           case when keeps_drawn then x.n_plans else st.n_plans end as n_plans,
+           case when keeps_drawn then x.enrolled_plan_id else st.p1_plan end as enrolled_plan_id
+    from (
+        select x.origin_day, x.claim_date, x.claim_id, x.service_date, x.drawn_employee_id, ec.company_id, ec.n_plans,
+               case when x.service_date between ec.p2_start and ec.p2_end then ec.p2_plan else ec.p1_plan end
+                   as enrolled_plan_id,
+               case when not ({covered} or x.is_burst or u(53, x.claim_id) < {keep})
+                    then 1 + floor(u(54, x.claim_id) * n_stable())::bigint end as stable_rn
+        from {source} x
+        left join employee_coverage ec on ec.employee_id = x.drawn_employee_id
+    ) x
+    left join stable_employees st on st.rn = x.stable_rn"""
 
 
 def plan_sql(p: Params) -> str:
