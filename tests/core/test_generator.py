@@ -198,3 +198,25 @@ def test_memory_limit_comes_from_the_argument_or_the_environment(tmp_path, monke
     assert summary.rows["claims"] > 0
     with pytest.raises(ScenarioError, match="memory limit"):
         generate(tmp_path / "bad", "baseline", memory_limit="lots", **SMALL)
+
+
+def test_appending_a_share_falls_back_to_plain_copies_without_duplicating(tmp_path, monkeypatch):
+    import os
+
+    from tui.core import generator_claims
+
+    head, share = tmp_path / "file.jsonl", tmp_path / ".file.jsonl.part1"
+    head.write_bytes(b"first\n")
+    share.write_bytes(b"x" * 5_000_000 + b"\nlast\n")
+    real = os.copy_file_range
+
+    def fails_after_one_call(source, target, count):
+        if fails_after_one_call.called:
+            raise OSError(18, "cross-device copy not supported")
+        fails_after_one_call.called = True
+        return real(source, target, 1_000)
+
+    fails_after_one_call.called = False
+    monkeypatch.setattr(os, "copy_file_range", fails_after_one_call)
+    generator_claims._append(head, share)
+    assert head.read_bytes() == b"first\n" + b"x" * 5_000_000 + b"\nlast\n"
