@@ -6,8 +6,11 @@ the next day's clean claims feed to a generated folder), `load_scenario()`, `siz
 `companies.csv`, `employees.csv`, `plans.json`, `enrollments.csv`, `claims/claims_<date>.jsonl`,
 plus `ground_truth.json` (injected defects) and `generator.json` (the parameters, for add_next_day).
 
-Same parameters, same bytes; day N's claims file depends only on the seed, N and the sizes, so
-generating N + 1 days reproduces the first N files and adds one.
+Same parameters, same bytes (whatever the thread count or memory limit); day N's claims file
+depends only on the seed, N and the sizes, so generating N + 1 days reproduces the first N files
+and adds one. Claims files stream from SQL to disk, each split across threads in contiguous shares
+(`generator_claims.write_lines`); the private DuckDB has a memory limit (`default_memory_limit()`)
+and spills to a temp folder.
 
 Dates: every feed is anchored at the start date (scenario default, or `start_date`). With
 `end_date` (a date or "today", UTC) the start is counted back so the last file is that day, and the
