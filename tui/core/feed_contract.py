@@ -1,8 +1,11 @@
 """Raw feed files against the columns the dbt project expects: a renamed, added, missing or moved
 column is named together with its file, so a changed feed never turns into a silent column of nulls.
 
-Provides `check_feeds(manifest_path, raw_dir) -> list[Breach]`, `Breach.line()` (one line for the
-user) and `summary(breaches)`: one line per column problem, files that share it counted together. Only reads header lines and a sample of JSON objects (milliseconds, whatever the feed size).
+Provides `check_feeds(manifest_path, raw_dir) -> list[Breach]`, `check_sources(sources, raw_dir)`
+(per source: the files read and their breaches; the checks engine's `feed_contract` family),
+`Breach.line()` (one line for the user) and `summary(breaches)`: one line per column problem, files
+that share it counted together. Only reads header lines and a sample of JSON objects (milliseconds,
+whatever the feed size).
 
 Where the contract comes from (the dbt manifest, so any project with file-backed sources works):
 each source whose `external_location` reads a file (`read_csv('companies.csv', ...)`,
@@ -19,7 +22,7 @@ from __future__ import annotations
 import glob
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 READER = re.compile(r"read_(?:csv|json_objects|json)\s*\(\s*'(?P<pattern>[^']+)'")
@@ -33,6 +36,7 @@ class Breach:
     column: str
     kind: str  # missing, unexpected, renamed, moved
     detail: str = ""
+    source: str = ""  # "source_name.table_name" whose contract the file breaks
 
     def line(self) -> str:
         what = {"missing": f"column '{self.column}' is missing",
@@ -65,14 +69,36 @@ def check_feeds(manifest_path: Path | str, raw_dir: Path | str) -> list[Breach]:
         sources = json.loads(Path(manifest_path).read_text()).get("sources", {})
     except (OSError, ValueError):
         return []
-    breaches: list[Breach] = []
+    return [b for _, breaches in check_sources(sources, raw_dir).values() for b in breaches]
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    source: str  # "source_name.table_name"
+    pattern: str  # the file or glob the source reads, relative to the raw folder
+    expected: tuple[str, ...]
+
+
+def file_sources(sources: dict) -> list[SourceContract]:
+    """Sources (manifest entries) that read files, with the columns they expect from them."""
+    found = []
     for source in sources.values():
         location = ((source.get("config") or {}).get("meta") or source.get("meta") or {}).get("external_location")
         match = READER.search(location or "")
         if match:
-            expected = expected_columns(list(source.get("columns") or {}))
-            breaches += _check_pattern(Path(raw_dir), match["pattern"], expected)
-    return breaches
+            found.append(SourceContract(f"{source.get('source_name')}.{source.get('name')}", match["pattern"],
+                                        tuple(expected_columns(list(source.get("columns") or {})))))
+    return sorted(found, key=lambda c: c.source)
+
+
+def check_sources(sources: dict, raw_dir: Path | str) -> dict[str, tuple[list[str], list[Breach]]]:
+    """source -> (files read, relative to the raw folder; their breaches)."""
+    checked = {}
+    for contract in file_sources(sources):
+        files = _files(Path(raw_dir), contract.pattern)
+        breaches = _check_files(Path(raw_dir), files, list(contract.expected)) if contract.expected else []
+        checked[contract.source] = (files, [replace(b, source=contract.source) for b in breaches])
+    return checked
 
 
 def expected_columns(declared: list[str]) -> list[str]:
@@ -81,16 +107,18 @@ def expected_columns(declared: list[str]) -> list[str]:
         if declared else []
 
 
-def _check_pattern(raw_dir: Path, pattern: str, expected: list[str]) -> list[Breach]:
-    if not expected:
-        return []
+def _files(raw_dir: Path, pattern: str) -> list[str]:
+    return [str(Path(p).relative_to(raw_dir)) for p in sorted(glob.glob(str(raw_dir / pattern)))]
+
+
+def _check_files(raw_dir: Path, files: list[str], expected: list[str]) -> list[Breach]:
     found = []
-    for path in sorted(glob.glob(str(raw_dir / pattern))):
-        relative = str(Path(path).relative_to(raw_dir))
-        if path.endswith(JSON_SUFFIXES):
-            found += _json_breaches(relative, _json_keys(Path(path)), expected)
+    for relative in files:
+        path = raw_dir / relative
+        if relative.endswith(JSON_SUFFIXES):
+            found += _json_breaches(relative, _json_keys(path), expected)
         else:
-            found += _csv_breaches(relative, _header(Path(path)), expected)
+            found += _csv_breaches(relative, _header(path), expected)
     return found
 
 
@@ -162,11 +190,11 @@ def _json_breaches(file: str, keys: tuple[int, dict[str, int]], expected: list[s
     objects, counts = keys
     if not objects:
         return []
+    unexpected = [key for key in counts if key not in expected]
     breaches = []
     for column in expected:
         held = counts.get(column, 0)
         if held < objects:
             detail = "" if held == 0 else f"absent from {objects - held} of the first {objects} objects"
             breaches.append(Breach(file, column, "missing", detail))
-    breaches += [Breach(file, key, "unexpected") for key in counts if key not in expected]
-    return breaches
+    return breaches + [Breach(file, key, "unexpected") for key in unexpected]

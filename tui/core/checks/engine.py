@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from tui.core.checks.changes import freshness_findings, git_findings, raw_file_findings
 from tui.core.checks.context import Cancelled, CheckContext
+from tui.core.checks.contract import contract_findings
 from tui.core.checks.drift import drift_findings
 from tui.core.checks.findings import FAIL, PASS, WARN, Finding, QueryRecord, by_severity, counts, worst
 from tui.core.checks.incremental import incremental_findings
@@ -59,6 +60,7 @@ FAMILIES: dict[str, Callable[[CheckContext], list[Finding]]] = {
     "suspects": _suspects,
     "git": git_findings,
     "raw_files": raw_file_findings,
+    "feed_contract": contract_findings,
     "freshness": freshness_findings,
     "plans": plan_findings,
     "incremental": incremental_findings,
