@@ -44,6 +44,7 @@ class PipelineApp(App):
     TITLE = "pipeline-tui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     MODES = {"run": RunScreen, "timeline": _timeline_screen, "trends": _trends_screen}
+    DEFAULT_MODE = "run"  # the run screen is composed with the app: no mode switch (and CSS pass) at start
     BINDINGS = [
         Binding("b", "build", "Build all"),
         Binding("r", "rebuild", "Rebuild"),
@@ -74,7 +75,8 @@ class PipelineApp(App):
         self.selected_uid: str | None = None
         self.last_error: str | None = None
         self.startup_notices: list[str] = []  # shown once the first frame is up (e.g. history moved aside)
-        self.header_info = HeaderInfo(project="", warehouse=cockpit.paths.warehouse.name if cockpit.paths.warehouse else "",
+        self.after_first_frame: list[Callable[[], None]] = []  # launcher checks, run before the project loads
+        self.header_info = HeaderInfo(project="loading…", warehouse=cockpit.paths.warehouse.name if cockpit.paths.warehouse else "",
                                       dbt_state="dbt loading…" if make_client else "dbt off")
         self.status_changed: Signal[None] = Signal(self, "status_changed")
         self.view_changed: Signal[set[str] | None] = Signal(self, "view_changed")
@@ -93,13 +95,20 @@ class PipelineApp(App):
 
     # --- start ----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        # The default theme is the dark one: setting it here would restyle every widget once more.
+        # Only the run screen's skeleton is drawn first: reading the manifest and the history, and
+        # the launcher's checks, wait for the first frame (`_after_first_frame`).
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if isinstance(self.screen, RunScreen):
+            self.screen.mount_the_rest()
+        for step in self.after_first_frame:
+            step()
         self._load_project(quiet=True)
-        self.switch_mode("run")
         for notice in self.startup_notices:
             self.notify(notice, severity="warning", timeout=15)
-        # After the first frame: spawning the worker (and its dbt import on the other core) must
-        # not compete with painting it.
+        # Spawning the worker (and its dbt import on the other core) must not compete with
+        # painting the project either.
         self.call_after_refresh(self._start_background)
 
     def _start_background(self) -> None:
@@ -131,6 +140,9 @@ class PipelineApp(App):
         try:
             self.cockpit.load()
         except ManifestMissing as error:
+            self.header_info.project = ""
+            self._refresh_header()
+            self.setup_progress.publish(("no manifest yet: the project shows once dbt has parsed it", None))
             if not quiet:
                 self.show_error(one_line(error))
             return False

@@ -66,13 +66,20 @@ def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp,
     workspace.ensure_dirs()
     app = app_class(cockpit_for(workspace), make_client=client_factory(workspace),
                     setup=setup_for(workspace, demo_size), workspace=workspace)
-    app.header_info.target = target_name(workspace)
+    app.header_info.target = workspace.target or ""  # else read from the profile after the first frame
+    app.after_first_frame.append(lambda: startup_checks(app, workspace))
+    return app
+
+
+def startup_checks(app: PipelineApp, workspace: Workspace) -> None:
+    """After the first frame, before the project loads: the target's name (reading YAML) and the
+    history file (a broken one is moved aside before any loader reads it)."""
     from tui.core.history import open_notice
 
-    notice = open_notice(workspace.history_path)  # a broken history file is moved aside before any loader runs
+    app.header_info.target = target_name(workspace)
+    notice = open_notice(workspace.history_path)
     if notice:
         app.startup_notices.append(notice)
-    return app
 
 
 def run_from_cli(ctx: Any) -> None:

@@ -1,6 +1,6 @@
 """Fixtures for the reliability tests: copies of a built workspace that tests may damage.
 
-- `pytest_pyfunc_call`: runs `async def` tests (Textual's Pilot) without an extra plugin.
+- `pytest_pyfunc_call` (from tests/async_tests.py): runs `async def` tests (Textual's Pilot).
 - `rel_built` (session): the shared `built_workspace` (embedded project, `test` size, built once);
   never changed: tests copy it with `rel_helpers.copy_workspace`.
 - `rel_reference` (session): every relation of that warehouse with its row count, the yardstick
@@ -10,22 +10,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-
 import pytest
 
+from async_tests import pytest_pyfunc_call  # noqa: F401 - the hook that runs `async def` tests
 from rel_helpers import relation_counts
 from tiny_dbt import make_tiny_dbt_project
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    if inspect.iscoroutinefunction(pyfuncitem.obj):
-        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-        asyncio.run(pyfuncitem.obj(**args))
-        return True
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from pathlib import Path
 
 import pytest
@@ -11,17 +9,8 @@ import pytest
 from tui.app import PipelineApp
 from tui.core.project import load_project
 
+from async_tests import pytest_pyfunc_call  # noqa: F401 - the hook that runs `async def` tests
 from tui_helpers import fixed_app, make_tiny_project
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Run `async def` tests (Textual's Pilot is async) without an extra pytest plugin."""
-    if inspect.iscoroutinefunction(pyfuncitem.obj):
-        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-        asyncio.run(pyfuncitem.obj(**args))
-        return True
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import statistics
 
-from tui_helpers import fixed_history, plain, statics_text
+from tui_helpers import fixed_app, fixed_history, plain, statics_text
 from rich.text import Text
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Footer, Input
 
+from tui.app import PipelineApp
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.gantt import Gantt
@@ -24,6 +25,26 @@ def cell(table, row: str, column: str) -> str:
         return table.cell(row, column).text
     value = table.get_cell(row, column)
     return value.plain if isinstance(value, Text) else str(value)
+
+
+async def test_the_first_frame_is_the_skeleton_and_the_project_loads_right_after(tiny_project):
+    seen = {}
+
+    class Probe(PipelineApp):
+        def on_mount(self) -> None:  # runs before PipelineApp.on_mount: sees the first frame first
+            self.call_after_refresh(self._first_frame)
+
+        def _first_frame(self) -> None:
+            seen.update(view=self.view, header=str(self.screen.query_one(CockpitHeader).render()),
+                        rows=self.screen.query_one(RunTable).row_count, footers=len(self.screen.query(Footer)))
+
+    app = fixed_app(tiny_project, app_class=Probe)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert seen["view"] is None and seen["rows"] == 0 and seen["footers"] == 0  # nothing read yet
+        assert "loading…" in seen["header"]
+        assert app.view is not None and app.screen.query_one(RunTable).row_count > 0
+        assert "tiny" in str(app.screen.query_one(CockpitHeader).render()) and app.screen.query(Footer)
 
 
 async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_app, tiny_manifest):

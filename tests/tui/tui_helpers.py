@@ -44,11 +44,12 @@ def fixed_history(project: Project, slow_model: str | None = None) -> dict[str, 
     return history
 
 
-def fixed_app(project_dir: Path, slow_model: str | None = "fct_claims") -> PipelineApp:
+def fixed_app(project_dir: Path, slow_model: str | None = "fct_claims",
+              app_class: type[PipelineApp] = PipelineApp) -> PipelineApp:
     """The app on a parsed project with deterministic history and no dbt worker."""
     paths = CockpitPaths(project_dir, project_dir / "target", None, project_dir / "state")
     cockpit = Cockpit(paths, history=lambda project: fixed_history(project, slow_model))
-    return PipelineApp(cockpit)
+    return app_class(cockpit)
 
 
 def plain(renderable, width: int = 120) -> str:

@@ -28,15 +28,19 @@ HISTORY_RUNS = 30  # runs of history per node kept in the view (sparklines, medi
 
 
 def store_history(history_path: Path) -> tuple[HistoryLoader, RunsLoader]:
-    """Loaders reading the run history store (SQLite) that the dbt session records into."""
-    from tui.core.history import HistoryStore
+    """Loaders reading the run history store (SQLite) that the dbt session records into. They
+    import it when first called: the app calls them after its first frame."""
 
     def points(project: Project) -> dict[str, list[Point]]:
+        from tui.core.history import HistoryStore
+
         with HistoryStore(history_path) as store:
             results = store.node_history(list(project.nodes), last=HISTORY_RUNS)
         return {uid: [_point(r) for r in rows] for uid, rows in results.items()}
 
     def runs() -> list[RunTotal]:
+        from tui.core.history import HistoryStore
+
         with HistoryStore(history_path) as store:
             records = store.recent_runs(HISTORY_RUNS, command="build")
         return [RunTotal(r.run_id, r.started_at, r.elapsed_s or 0.0, r.est_cost_usd or 0.0, 0)

@@ -29,21 +29,33 @@ class RunScreen(Screen):
         yield CockpitHeader(id="header")
         yield ErrorBar(id="error-bar")
         yield RunProgress(id="progress")
-        yield Input(placeholder="filter nodes by name, status or type (enter to keep, esc to clear)", id="filter")
         yield RunTable(id="run-table")
-        yield LogPane(id="log-pane")
-        yield Footer()
 
     def on_mount(self) -> None:
         app = self.app
         app.view_changed.subscribe(self, self._on_view_changed)
-        app.log_written.subscribe(self, self.query_one(LogPane).write_lines)
         app.error_changed.subscribe(self, self.query_one(ErrorBar).show_error)
         app.setup_progress.subscribe(self, lambda p: self.query_one(RunProgress).show_step(*p))
         self.set_interval(TICK_S, self._tick)
+        if app.view is None:  # the app reads the project right after the first frame
+            self.query_one(RunProgress).show_step("reading the project and its run history…", None)
         self._on_view_changed(None)
         self.query_one(ErrorBar).show_error(app.last_error)
         self.query_one(RunTable).focus()
+
+    def mount_the_rest(self) -> None:
+        """The app calls this after the first frame: the filter field (hidden), the log pane and
+        the footer, about a third of the screen's CPU before its first frame (the Footer restyles
+        once per key it shows)."""
+        if not self.is_attached:  # the app quit before its first frame was up
+            return
+        table = self.query_one(RunTable)
+        self.mount(Input(placeholder="filter nodes by name, status or type (enter to keep, esc to clear)",
+                         id="filter"), before=table)
+        log_pane = LogPane(id="log-pane")
+        self.mount(log_pane, Footer())
+        self.app.log_written.subscribe(self, log_pane.write_lines)
+        self.call_after_refresh(self.refresh_bindings)  # the footer missed the screen's first bindings
 
     def _on_view_changed(self, uids: set[str] | None) -> None:
         view = self.app.view
@@ -75,10 +87,12 @@ class RunScreen(Screen):
             self.app.action_detail()
 
     # --- filter and log -------------------------------------------------------------------
+    # The field and the pane are mounted just after the first frame: a key pressed before then
+    # finds none (`query` loops run zero times) instead of failing.
     def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.add_class("-visible")
-        field.focus()
+        for field in self.query("#filter").results(Input):
+            field.add_class("-visible")
+            field.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -89,12 +103,12 @@ class RunScreen(Screen):
         self.query_one(RunTable).focus()
 
     def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.remove_class("-visible")
+        for field in self.query("#filter").results(Input):
+            field.value = ""
+            field.remove_class("-visible")
         self.query_one(RunTable).set_filter("")
         self.query_one(RunTable).focus()
 
     def action_toggle_log(self) -> None:
-        pane = self.query_one(LogPane)
-        pane.collapsed = not pane.collapsed
+        for pane in self.query(LogPane):
+            pane.collapsed = not pane.collapsed

@@ -51,7 +51,7 @@ def render_header(info: HeaderInfo) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" ◆ ", style="bold")
     text.append(info.project or "no project", style="bold")
-    text.append(f" · {info.target} · ")
+    text.append(f" · {info.target} · " if info.target else " · ")  # empty until the profile is read
     state_style = OK if info.dbt_state == "dbt ready" else BAD if "failed" in info.dbt_state else WARN
     text.append(info.dbt_state, style=state_style)
     if info.full_refresh:
