@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -156,4 +157,104 @@ def test_cancel_stops_a_running_build_and_a_second_request_is_refused(tiny_works
     assert slow and slow[0].status == "cancelled"
     again = session.invoke("build", exclude="slow")
     assert again.status == "success", again.error  # usable again
+    session.close()
+
+
+def test_a_warm_rebuild_reuses_the_linked_graph_and_a_new_model_is_built(built):
+    session, _ = built
+    session.invoke("build", select="fct_items")
+    graph_file = session.workspace.target_path / "graph_summary.json"  # written when dbt links the graph
+    linked = graph_file.stat().st_mtime_ns
+    assert session.invoke("build", select="fct_items").status == "success"
+    assert graph_file.stat().st_mtime_ns == linked  # same manifest: dbt's graph was not linked again
+    model = session.workspace.project_dir / "models" / "marts" / "fct_cheap.sql"
+    try:
+        model.write_text("{{ config(materialized='table') }}\nselect id from {{ ref('fct_items') }} where price2 < 10")
+        finished = session.invoke("build", select="fct_cheap")
+        assert finished.status == "success", finished.error
+        assert graph_file.stat().st_mtime_ns != linked  # a new manifest: linked anew, with the new node
+        seed = (session.workspace.project_dir / "seeds" / "raw_items.csv").read_text().splitlines()[1:]
+        cheap = sum(int(line.split(",")[2]) * 2 < 10 for line in seed)
+        assert query_from_another_process(session.workspace, "select count(*) from fct_cheap") == [[cheap]]
+    finally:
+        model.unlink()
+    assert session.invoke("build", select="fct_items").status == "success"
+
+
+def test_the_dbt_log_keeps_info_lines_and_no_debug_lines(built):
+    session, _ = built
+    log = session.workspace.log_path / "dbt.log"
+    before = log.stat().st_size
+    assert session.invoke("build", select="fct_items").status == "success"
+    with log.open(encoding="utf-8") as handle:
+        handle.seek(before)
+        lines = handle.read().splitlines()
+    levels = {m[1] for m in map(re.compile(r"^\x1b\[0m[\d:.]+ \[(\w+)\s*\]").match, lines) if m}
+    assert levels == {"info"}  # what --log-level-file info always wrote: no debug line
+    assert any("OK created sql table model main.fct_items" in line for line in lines)
+    assert any("PASS unique_fct_items_id" in line for line in lines)
+
+
+def test_feed_contract_warnings_follow_the_feeds(tmp_path):
+    from tui.core.session_feeds import FeedContractWarnings
+
+    manifest, raw = tmp_path / "manifest.json", tmp_path / "raw"
+    raw.mkdir()
+    manifest.write_text(json.dumps({"sources": {"source.p.raw.items": {
+        "source_name": "raw", "name": "items", "meta": {"external_location": "read_csv('items.csv')"},
+        "columns": {"id": {}, "name": {}}}}}))
+    feed = raw / "items.csv"
+    feed.write_text("id,name\n1,a\n")
+    warnings = FeedContractWarnings(manifest, raw)
+    assert warnings.lines() == []
+    feed.write_text("id,title\n1,a\n")
+    [line] = warnings.lines()
+    assert "items.csv" in line and "'name'" in line
+    assert warnings.lines() == [line]
+    feed.write_text("id,name\n1,a\n")
+    assert warnings.lines() == []
+
+
+def test_a_cancel_before_dbt_starts_runs_no_node(tiny_workspace):
+    session = DbtSession(tiny_workspace)
+    events, result = [], {}
+    runner = threading.Thread(target=lambda: result.setdefault("f", session.invoke("build", on_event=events.append)))
+    runner.start()
+    while not session.busy and runner.is_alive():
+        time.sleep(0.001)
+    session.cancel()  # lands during the import and parse (seconds), before dbt runs the build
+    runner.join(120)
+    assert result["f"].status == "cancelled"
+    assert not [e for e in events if isinstance(e, (NodeStarted, NodeFinished))]
+    again = session.invoke("build")
+    assert again.status == "success", again.error
+    assert query_from_another_process(tiny_workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
+    session.close()
+
+
+def test_after_a_cancel_no_node_or_query_starts_and_the_warehouse_is_free(tiny_workspace):
+    (tiny_workspace.project_dir / "models" / "marts" / "slow.sql").write_text(SLOW_SQL)
+    (tiny_workspace.project_dir / "models" / "marts" / "after_slow.sql").write_text(
+        "{{ config(materialized='table') }}\nselect * from {{ ref('slow') }}")
+    session = DbtSession(tiny_workspace)
+    assert session.invoke("build", exclude="slow after_slow").status == "success"
+    started, events, result = threading.Event(), [], {}
+
+    def on_event(event):
+        events.append((time.time(), event))
+        if isinstance(event, NodeStarted) and event.name == "slow":
+            started.set()
+
+    runner = threading.Thread(target=lambda: result.setdefault("f", session.invoke("build", on_event=on_event)))
+    runner.start()
+    assert started.wait(60)
+    asked = time.time()
+    session.cancel()
+    runner.join(30)
+    assert result["f"].status == "cancelled"
+    late = [e.name for _, e in events if isinstance(e, NodeStarted) and e.started_at > asked]
+    assert late == []
+    names = {row[0] for row in query_from_another_process(tiny_workspace, "select table_name from information_schema.tables")}
+    assert "slow" not in names and "after_slow" not in names and "fct_items" in names
+    assert not [n for n in names if n.endswith(("__dbt_tmp", "__dbt_backup"))]
     session.close()

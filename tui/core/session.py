@@ -23,13 +23,14 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   sources' declared columns (`tui.core.feed_contract`): a renamed or missing column is named.
 - After each invocation the adapter's connections are closed, so the warehouse file is free
   while the session is idle (other processes can read it).
+- What it changes in dbt for a long-lived process (cancel that stops at once, a linked graph kept
+  while the manifest is, a file log that formats only what it keeps) is in `tui.core.session_dbt`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -37,18 +38,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors
+from tui.core import errors, session_dbt
 from tui.core.dbt_events import EventTranslator
-from tui.core.events import RunFinished
+from tui.core.events import RunFinished, Warned
 from tui.core.fingerprint import ProjectFingerprint
 from tui.core.history import HistoryRecorder, HistoryStore
+from tui.core.session_dbt import prepare_dbt_environment  # noqa: F401  (part of this module's API)
+from tui.core.session_feeds import FeedContractWarnings
 from tui.core.workspace import Workspace, git_revision
 
 COMMANDS = {"build": ["build"], "run": ["run"], "test": ["test"], "seed": ["seed"], "snapshot": ["snapshot"],
             "source freshness": ["source", "freshness"], "freshness": ["source", "freshness"],
             "show": ["show"], "compile": ["compile"], "ls": ["ls"], "list": ["ls"]}
 FULL_REFRESH_COMMANDS = {"build", "run", "seed"}
-CANCEL_POLL_S = 0.05  # one cancel call races with the next query: repeat it until dbt returns
+GRAPH_REUSE_COMMANDS = {"build", "run", "test", "seed", "snapshot"}  # never add nodes to the manifest
+CANCEL_POLL_S = 0.02  # interrupts repeat until dbt returns: a query can start between two of them
 _AUTO = object()
 
 
@@ -60,58 +64,11 @@ class SessionBusy(SessionError):
     """Another invocation is running in this session."""
 
 
-def prepare_dbt_environment(project_dir: Path) -> None:
-    """Telemetry and version check off unless the user turned them on; resource tracker started.
-
-    The resource tracker guard: dbt's multiprocessing lock starts the tracker with the current
-    `sys.stderr` file descriptor, which fails when a UI has replaced `sys.stderr`.
-    """
-    user_flags = _project_flags(project_dir)
-    if "DO_NOT_TRACK" not in os.environ and "send_anonymous_usage_stats" not in user_flags:
-        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if "version_check" not in user_flags:
-        os.environ.setdefault("DBT_VERSION_CHECK", "false")
-    import multiprocessing.resource_tracker
-
-    multiprocessing.resource_tracker.ensure_running()
-
-
-def _project_flags(project_dir: Path) -> dict:
-    try:
-        import yaml
-
-        data = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text()) or {}
-        return data.get("flags") or {}
-    except Exception:  # unreadable YAML is dbt's to report, not ours
-        return {}
-
-
-def _skip_queued_nodes_once_cancelled() -> None:
-    """No node starts after a cancel request: dbt hands every ready node to its thread pool at once,
-    and nodes still queued there would start after the request (measured: a model and several tests
-    up to 130 ms later). Once `_raise_next_tick` holds the cancel's KeyboardInterrupt, a node that has
-    not started yet is skipped instead. Patched once per process; runs not cancelled are unaffected."""
-    from dbt.task.runnable import GraphRunnableTask
-
-    original = GraphRunnableTask.call_runner
-    if getattr(original, "pipeline_tui_guard", False):
-        return
-
-    def call_runner(task, runner):
-        if isinstance(task._raise_next_tick, KeyboardInterrupt):
-            runner.do_skip()
-        return original(task, runner)
-
-    call_runner.pipeline_tui_guard = True
-    GraphRunnableTask.call_runner = call_runner
-
-
 class DbtSession:
     def __init__(self, workspace: Workspace, *, history: HistoryStore | None | object = _AUTO,
                  cost_per_hour: float | None = None, count_views: bool = False, write_artifacts: bool = False):
         self.workspace = workspace.ensure_dirs()
         self.write_artifacts = write_artifacts
-        self._invoke_thread: int | None = None
         self.cost_per_hour = cost_per_hour
         self.count_views = count_views
         self.history = HistoryStore(workspace.history_path) if history is _AUTO else history
@@ -123,10 +80,13 @@ class DbtSession:
         self._runner_cls: Any = None
         self._lock = threading.Lock()
         self._running = threading.Event()
-        self._done = threading.Event()  # replaced per invocation: set when that invocation returns
-        self._cancel = threading.Event()
+        self._cancel = threading.Event()  # replaced per invocation: that invocation was asked to stop
+        self._cancel_lock = threading.Lock()  # a cancel and dbt's start or return, one at a time
+        self._invoke_thread: int | None = None  # set while dbt runs
         self._cancel_thread: threading.Thread | None = None
+        self._done = threading.Event()  # replaced per invocation: set when dbt returned
         self._counter = ThreadPoolExecutor(1, thread_name_prefix="pipeline-tui-rows")
+        self._feeds = FeedContractWarnings(workspace.manifest_path, workspace.raw_dir)
         self._fingerprint = ProjectFingerprint(
             workspace.project_dir, (workspace.profiles_dir / "profiles.yml",),
             skip=(workspace.root, workspace.target_path, workspace.log_path))
@@ -150,20 +110,32 @@ class DbtSession:
         return self._running.is_set()
 
     def cancel(self) -> bool:
-        """Stop the running invocation (thread-safe). False when nothing was running."""
+        """Stop the running invocation (thread-safe). False when nothing was running.
+
+        From this call on no node starts and no query starts; the scheduler and the running queries
+        are interrupted at once, and again every `CANCEL_POLL_S` until dbt returns."""
         if not self._running.is_set():
             return False
-        if not self._cancel.is_set():
-            self._cancel.set()
-            self._cancel_thread = threading.Thread(target=self._cancel_loop, args=(self._done,),
-                                                   name="pipeline-tui-cancel", daemon=True)
-            self._cancel_thread.start()
+        with self._cancel_lock:
+            if not self._cancel.is_set():
+                self._cancel.set()
+                if self._invoke_thread is not None:
+                    self._start_cancelling()
         return True
 
-    def _stop_cancel_loop(self) -> None:
-        self._done.set()
-        if self._cancel_thread is not None:
-            self._cancel_thread.join(5)
+    def _start_cancelling(self) -> None:
+        session_dbt.CANCEL.set()
+        session_dbt.stop_scheduling(self._invoke_thread)
+        self._cancel_thread = threading.Thread(target=self._cancel_loop, args=(self._done,),
+                                               name="pipeline-tui-cancel", daemon=True)
+        self._cancel_thread.start()
+
+    def _cancel_loop(self, done: threading.Event) -> None:
+        """Until dbt returns: interrupt every open query (a single interrupt races with the next one)."""
+        while not done.is_set():
+            session_dbt.stop_scheduling(self._invoke_thread)
+            session_dbt.cancel_queries()
+            done.wait(CANCEL_POLL_S)
 
     # --- invocations ------------------------------------------------------------------------
     def invoke(self, command: str, select: str | None = None, *, exclude: str | None = None,
@@ -176,11 +148,10 @@ class DbtSession:
         if not self._lock.acquire(blocking=wait):
             raise SessionBusy("dbt is already running in this session: wait for it to finish or cancel it")
         try:
-            self._done, self._cancel = threading.Event(), threading.Event()
+            self._cancel = threading.Event()
             self._running.set()
             return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
         finally:
-            self._done.set()
             self._running.clear()
             self._lock.release()
 
@@ -197,51 +168,51 @@ class DbtSession:
                                                                                    full_refresh, vars, state)]
         if not self.write_artifacts and command not in ("show", "ls", "list", "compile"):
             args.append("--no-write-json")  # run_results/manifest rewrite: ~0.3 s per run; history has the results
-        runner = self._runner_cls(manifest=self.manifest, callbacks=[translator])
-        self._invoke_thread = threading.get_ident()
-        try:
-            result = runner.invoke([*args, *extra_args])
-        finally:
-            self._invoke_thread = None
-            self._stop_cancel_loop()  # dbt returned: its cleanup and ours must not be interrupted
-            self._release_connections()
+        session_dbt.GRAPH_REUSE.allow(self.manifest if command in GRAPH_REUSE_COMMANDS else None)
+        result = self._run_dbt(self._runner_cls(manifest=self.manifest, callbacks=[translator]),
+                               [*args, *extra_args])
         self.last_result = result
         if self._cancel.is_set():
-            self._restore_interrupted_swaps(translator, emit)
-        self._warn_feed_contract(command, translator, emit)
+            self._restore_interrupted_swaps(translator, emit)  # while dbt's database is still open
+        self._release_connections()
+        if command in ("build", "run") and translator.run_id is not None and not self._cancel.is_set():
+            for line in self._feeds.lines():
+                emit(Warned(translator.run_id, "FeedContract", line, None))
         return self._finish(translator, emit, result, None)
+
+    def _run_dbt(self, runner: Any, args: list[str]) -> Any:
+        """dbt's invoke, cancellable from another thread; once it returns nothing interrupts any more
+        (its cleanup, the recovery and the connection release must run whole)."""
+        with self._cancel_lock:
+            self._done = threading.Event()
+            self._invoke_thread = threading.get_ident()
+            session_dbt.CANCEL.clear()
+            if self._cancel.is_set():  # asked before dbt started: it skips every node
+                self._start_cancelling()
+        try:
+            return runner.invoke(args)
+        finally:
+            with self._cancel_lock:
+                self._invoke_thread = None
+                self._done.set()
+                session_dbt.CANCEL.clear()
+            if self._cancel_thread is not None:
+                self._cancel_thread.join(5)
+                self._cancel_thread = None
 
     def _restore_interrupted_swaps(self, translator: EventTranslator, emit) -> None:
         """A cancel can leave a table renamed to `X__dbt_backup` without its new version: give it its
         previous table back (`tui.core.recovery`), so the model in flight keeps what it had."""
-        from tui.core.events import Warned
         from tui.core.recovery import restore_interrupted_swaps
 
         schemas = {(n.database, n.schema) for n in self.manifest.nodes.values()
                    if n.resource_type in ("model", "seed", "snapshot")}
         try:
-            restored = restore_interrupted_swaps(self._adapters()[0], schemas)
+            restored = restore_interrupted_swaps(session_dbt.adapters()[0], schemas)
         except Exception:  # never fail the run's end for it; the next build rebuilds the table anyway
             restored = []
-        finally:
-            self._release_connections()
         for name in restored:
             emit(Warned(translator.run_id, "TableRestored", f"{name}: previous table kept after the cancel", None))
-
-    def _warn_feed_contract(self, command: str, translator: EventTranslator, emit) -> None:
-        """A raw feed column renamed, added, missing or moved: a warning naming file and column, so a
-        changed feed never becomes a silent column of nulls (`tui.core.feed_contract`)."""
-        if command not in ("build", "run") or translator.run_id is None or self._cancel.is_set():
-            return
-        from tui.core.events import Warned
-        from tui.core.feed_contract import check_feeds, summary
-
-        try:
-            lines = summary(check_feeds(self.workspace.manifest_path, self.workspace.raw_dir))
-        except Exception:  # a check that cannot read a feed must never fail the run
-            return
-        for line in lines:
-            emit(Warned(translator.run_id, "FeedContract", line, None))
 
     def _finish(self, translator: EventTranslator, emit, result: Any, error: str | None) -> RunFinished:
         translator.ensure_started(str(uuid.uuid4()))
@@ -289,7 +260,7 @@ class DbtSession:
             from dbt.cli.main import dbtRunner
 
             self._runner_cls = dbtRunner
-            _skip_queued_nodes_once_cancelled()
+            session_dbt.install_patches()
         os.environ.update(self.workspace.dbt_env())
 
     def _ensure_manifest(self, vars: dict | None) -> None:
@@ -334,68 +305,14 @@ class DbtSession:
         return args
 
     # --- adapter plumbing -------------------------------------------------------------------
-    @staticmethod
-    def _adapters() -> list[Any]:
-        from dbt.adapters.factory import FACTORY
-
-        return list(FACTORY.adapters.values())
-
     def _count_rows(self, relation: str) -> int | None:
         """Count on our own connection of dbt's adapter, from a dedicated thread (never the node's)."""
-        def count() -> int | None:
-            adapter = self._adapters()[0]
-            with adapter.connection_named("pipeline_tui_rowcount"):
-                _, table = adapter.execute(f"select count(*) from {relation}", fetch=True)
-            return int(table.rows[0][0])
-
         try:
-            return self._counter.submit(count).result(timeout=60)
+            return self._counter.submit(session_dbt.count_rows, relation).result(timeout=60)
         except Exception:  # the count is a nicety: never fail a node for it
             return None
 
-    def _cancel_loop(self, done: threading.Event) -> None:
-        """Until that invocation returns: no new node is scheduled, and every open query (new ones
-        included) is interrupted every 50 ms (a single cancel races with the next query)."""
-        while not done.is_set():
-            self._stop_scheduling()
-            for adapter in self._adapters():
-                try:
-                    adapter.cancel_open_connections()
-                except Exception:
-                    pass
-            done.wait(CANCEL_POLL_S)
-
-    def _stop_scheduling(self) -> None:
-        """Make dbt's scheduler stop at its next step, as on Ctrl+C.
-
-        dbt's task checks `_raise_next_tick` before it hands the next node to its thread pool; an
-        interrupt there takes dbt's own KeyboardInterrupt path (pool terminated, queries cancelled,
-        nodes not started are left out). The task is found on the invoking thread's stack.
-        """
-        thread = self._invoke_thread
-        frame = sys._current_frames().get(thread) if thread else None
-        from dbt.task.runnable import GraphRunnableTask
-
-        while frame is not None:
-            task = frame.f_locals.get("self")
-            if isinstance(task, GraphRunnableTask):
-                if task._raise_next_tick is None:
-                    task._raise_next_tick = KeyboardInterrupt("cancelled by the user")
-                return
-            frame = frame.f_back
-
     def _release_connections(self) -> None:
         """Close dbt's connections so the warehouse file is not held while idle."""
-        if self._runner_cls is None:
-            return
-        for adapter in self._adapters():
-            try:
-                adapter.cleanup_connections()
-                manager = type(adapter.connections)
-                environment = getattr(manager, "_ENV", None)  # dbt-duckdb keeps its database open
-                if environment is not None:
-                    environment.close()
-                if hasattr(manager, "close_all_connections"):
-                    manager.close_all_connections()
-            except Exception:
-                pass
+        if self._runner_cls is not None:
+            session_dbt.release_connections()
