@@ -11,6 +11,8 @@ Concurrency: every write is one `BEGIN IMMEDIATE` transaction with `busy_timeout
 with `synchronous=NORMAL`, so the TUI and a headless command can record at the same time.
 On open, runs left `running` by a process that no longer exists become `interrupted`; a file
 that is not our store (corrupt, or another application's) is moved aside and a new one created.
+The file's schema and checks live in `tui.core.history_schema`, the records in
+`tui.core.history_records`; their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -23,103 +25,18 @@ import statistics
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Iterator
 
 from tui.core.events import NodeFinished, RunFinished, RunStarted
+from tui.core.history_records import (  # noqa: F401  (re-exported: the store's public records)
+    NodeResult, ProfileRecord, Regression, RunRecord, insert_node, node_duration, record_from_row, run_from_row,
+)
+from tui.core.history_schema import (  # noqa: F401  (re-exported)
+    APPLICATION_ID, SCHEMA_VERSION, HistoryError, move_aside, open_checked,
+)
 
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x70747569  # "ptui": marks the file as ours
 OK_STATUSES = ("success", "pass", "warn", "fail")  # a duration worth comparing (the node ran)
-
-SCHEMA = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE runs (
-    id TEXT PRIMARY KEY, command TEXT NOT NULL, selector TEXT, target TEXT,
-    started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, git_rev TEXT,
-    elapsed_s REAL, est_cost_usd REAL, full_refresh INTEGER NOT NULL DEFAULT 0, error TEXT,
-    source TEXT NOT NULL DEFAULT 'session', pid INTEGER, host TEXT
-);
-CREATE INDEX runs_started ON runs (started_at);
-CREATE TABLE node_results (
-    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, unique_id TEXT NOT NULL,
-    name TEXT NOT NULL, resource_type TEXT NOT NULL, status TEXT NOT NULL,
-    compile_s REAL, execute_s REAL, duration_s REAL, rows INTEGER, failures INTEGER,
-    est_cost_usd REAL, message TEXT, started_at REAL, finished_at REAL, thread TEXT,
-    PRIMARY KEY (run_id, unique_id)
-);
-CREATE INDEX node_results_node ON node_results (unique_id);
-CREATE TABLE profiles (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, object TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'profile', payload TEXT NOT NULL, created_at REAL NOT NULL
-);
-CREATE INDEX profiles_object ON profiles (object, kind, created_at);
-"""
-
-
-class HistoryError(Exception):
-    """The history store cannot be used (one line for the user)."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    run_id: str
-    command: str
-    selector: str | None
-    target: str | None
-    started_at: float
-    finished_at: float | None
-    status: str  # running, success, error, cancelled, interrupted
-    git_rev: str | None
-    elapsed_s: float | None
-    est_cost_usd: float | None  # estimate, see tui.core.costs
-    full_refresh: bool
-    error: str | None
-    source: str  # session (recorded live) or import (from run_results.json)
-
-
-@dataclass(frozen=True)
-class NodeResult:
-    run_id: str
-    unique_id: str
-    name: str
-    resource_type: str
-    status: str
-    compile_s: float | None
-    execute_s: float | None
-    duration_s: float | None  # wall time of the node: finished - started (or compile + execute)
-    rows: int | None
-    failures: int | None
-    est_cost_usd: float | None
-    message: str | None
-    started_at: float | None
-    finished_at: float | None
-    thread: str | None
-
-
-@dataclass(frozen=True)
-class Regression:
-    unique_id: str
-    name: str
-    run_id: str
-    duration_s: float
-    median_s: float
-    ratio: float
-
-
-@dataclass(frozen=True)
-class ProfileRecord:
-    id: int
-    run_id: str | None
-    object: str
-    kind: str
-    payload: Any
-    created_at: float
-
-
-def _record(cls, row: sqlite3.Row):
-    return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 class HistoryStore:
@@ -133,62 +50,11 @@ class HistoryStore:
         self._busy_ms = int(busy_timeout_s * 1000)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = self._open_checked()
+            self._conn = open_checked(self.path, self._busy_ms)
         except sqlite3.DatabaseError as error:
-            self.moved_aside, self.moved_aside_reason = self._move_aside(error), str(error)
-            self._conn = self._open_checked()
+            self.moved_aside, self.moved_aside_reason = move_aside(self.path), str(error)
+            self._conn = open_checked(self.path, self._busy_ms)
         self.mark_interrupted()
-
-    # --- opening ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self._busy_ms / 1000, isolation_level=None,
-                               check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-        return conn
-
-    def _open_checked(self) -> sqlite3.Connection:
-        conn = self._connect()
-        try:
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("integrity check failed")
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            if tables and (app_id != APPLICATION_ID or "schema_version" not in tables):
-                raise sqlite3.DatabaseError("not a pipeline-tui history store")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._create_or_check_schema(conn)
-        except Exception:
-            conn.close()
-            raise
-        return conn
-
-    def _create_or_check_schema(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_version'").fetchone()
-            if row is None:  # statement by statement: executescript would commit mid-transaction
-                for statement in filter(str.strip, SCHEMA.split(";")):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise HistoryError(f"{self.path} was written by a newer pipeline-tui (schema {version}): upgrade")
-
-    def _move_aside(self, error: Exception) -> Path:
-        aside = self.path.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(str(self.path) + suffix)
-            if source.exists():
-                os.replace(source, Path(str(aside) + suffix))
-        return aside
 
     @property
     def notice(self) -> str | None:
@@ -236,7 +102,7 @@ class HistoryStore:
 
     def add_node(self, event: NodeFinished) -> None:
         with self._write() as conn:
-            _insert_node(conn, event)
+            insert_node(conn, event)
 
     def finish_run(self, event: RunFinished) -> None:
         with self._write() as conn:
@@ -258,7 +124,7 @@ class HistoryStore:
                  run.error, run.source),
             )
             for node in nodes:
-                _insert_node(conn, node)
+                insert_node(conn, node)
 
     def mark_interrupted(self) -> int:
         """Runs left 'running' by a process of this host that is gone become 'interrupted'."""
@@ -286,15 +152,15 @@ class HistoryStore:
         where, params = ("WHERE command = ?", (command,)) if command else ("", ())
         rows = self._read(f"SELECT *, id AS run_id FROM runs {where} ORDER BY started_at DESC LIMIT ?",
                           (*params, limit))
-        return [_run(row) for row in rows]
+        return [run_from_row(row) for row in rows]
 
     def get_run(self, run_id: str) -> RunRecord | None:
         rows = self._read("SELECT *, id AS run_id FROM runs WHERE id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
+        return run_from_row(rows[0]) if rows else None
 
     def node_results(self, run_id: str) -> list[NodeResult]:
         rows = self._read("SELECT * FROM node_results WHERE run_id = ? ORDER BY started_at, unique_id", (run_id,))
-        return [_record(NodeResult, row) for row in rows]
+        return [record_from_row(NodeResult, row) for row in rows]
 
     def node_history(self, unique_ids: list[str] | None = None, last: int = 20) -> dict[str, list[NodeResult]]:
         """Per node, its results in the last `last` runs that included it, oldest first."""
@@ -306,7 +172,7 @@ class HistoryStore:
         history: dict[str, list[NodeResult]] = {}
         for row in rows:
             if wanted is None or row["unique_id"] in wanted:
-                history.setdefault(row["unique_id"], []).append(_record(NodeResult, row))
+                history.setdefault(row["unique_id"], []).append(record_from_row(NodeResult, row))
         return history
 
     def medians(self, last: int = 20, exclude_run: str | None = None) -> dict[str, float]:
@@ -353,31 +219,6 @@ def open_notice(path: Path | str) -> str | None:
         return None
     with HistoryStore(path) as store:
         return store.notice
-
-
-def _insert_node(conn: sqlite3.Connection, event: NodeFinished) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO node_results (run_id, unique_id, name, resource_type, status, compile_s,"
-        " execute_s, duration_s, rows, failures, est_cost_usd, message, started_at, finished_at, thread)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (event.run_id, event.unique_id, event.name, event.resource_type, event.status, event.compile_s,
-         event.execute_s, node_duration(event), event.rows, event.failures, event.est_cost_usd,
-         event.message, event.started_at, event.finished_at, event.thread),
-    )
-
-
-def node_duration(event: NodeFinished) -> float | None:
-    """Wall time of a node: finished - started when both are known, else compile + execute."""
-    if event.started_at is not None and event.finished_at is not None:
-        return max(0.0, event.finished_at - event.started_at)
-    parts = [p for p in (event.compile_s, event.execute_s) if p is not None]
-    return sum(parts) if parts else None
-
-
-def _run(row: sqlite3.Row) -> RunRecord:
-    values = {f.name: row[f.name] for f in fields(RunRecord)}
-    values["full_refresh"] = bool(values["full_refresh"])
-    return RunRecord(**values)
 
 
 def _pid_alive(pid: int | None) -> bool:
