@@ -75,14 +75,20 @@ def test_daily_totals_cover_every_company_day(baseline, raw):
 
 def test_audit_rows_for_each_incremental_model(baseline, raw):
     rows = baseline.query("select model, run_mode, rows_before, rows_after, rows_inserted, rows_updated, "
-                          "watermark_after from dbt_audit.incremental_runs order by model")
-    assert [r[:2] for r in rows] == [("stg_benefits__claims", "full_refresh"),
+                          "watermark_after, files_loaded from dbt_audit.incremental_runs order by model")
+    assert [r[:2] for r in rows] == [("base_benefits__claims", "full_refresh"), ("stg_benefits__claims", "full_refresh"),
                                      ("stg_benefits__employees", "full_refresh")]
-    claims = rows[0]
+    claim_files = {f: n for f, n in raw.lines_per_file.items() if f.endswith(".jsonl")}
+    lines = sum(claim_files.values())
+    assert rows[0][2:6] == (0, lines, lines, 0) and rows[0][7] == len(claim_files)
+    claims = rows[1]
     latest = raw.latest_claims()
-    assert claims[2:6] == (0, len(latest), len(latest), 0)
+    assert claims[2:6] == (0, len(latest), len(latest), 0) and claims[7] == len(claim_files)
     assert claims[6] == max(c["last_updated"] for c in latest.values())
-    assert rows[1][3] == len(raw.employees)
+    assert rows[2][3] == len(raw.employees)
+    loaded = baseline.query("select model, source_file, lines from dbt_audit.loaded_files order by all")
+    assert loaded == sorted((m, f, n) for m in ("base_benefits__claims", "stg_benefits__claims")
+                            for f, n in claim_files.items())
 
 
 def test_metadata_columns_and_normalised_ids(baseline):

@@ -139,19 +139,23 @@ def test_a_header_only_file_and_an_empty_file_build(rel_built, tmp_path):
         assert con.execute("select count(*) from base_benefits__enrollments").fetchone() == (0,)
 
 
-def test_invalid_utf8_stops_that_feed_with_file_and_line_and_keeps_the_old_tables(rel_built, rel_reference,
-                                                                                   tmp_path):
-    """DuckDB refuses to read a line that is not UTF-8: the claims feed stops with its file and line
-    (exit 2); the previous claims tables stay as they were. (Rejecting just that line needs the
-    staging models to read bytes: see the README reliability table.)"""
+def test_invalid_utf8_crlf_and_blank_lines_are_rejected_alone_with_their_line(rel_built, tmp_path):
+    """A line that is not UTF-8 is rejected with its own reason and line; the lines after it, a CRLF
+    line and a blank line keep their line numbers; the rest of the feed loads (exit 0)."""
     ws = copy_workspace(rel_built, tmp_path)
-    good = claim_line("valid", "", 990_000_000_001)
-    (ws.raw_dir / FUZZ_FILE).write_bytes(good.encode() + b"\n" + b'{"claim_id":2,"x":"\xff\xfe"}\n')
+    good = [claim_line("valid", "", 990_000_000_001 + i).encode() for i in range(3)]
+    (ws.raw_dir / FUZZ_FILE).write_bytes(good[0] + b"\n" + b'{"claim_id":2,"x":"\xff\xfe"}\n' + good[1] + b"\r\n"
+                                         + b"\n" + good[2] + b"\n")
     done = invoke(ws, "build", "-s", "base_benefits__claims+")
-    assert done.returncode == 2, done.stderr
-    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("error:")]
-    assert f"raw file {FUZZ_FILE} line 2: not valid UTF-8" in line
-    assert relation_counts(ws) == rel_reference
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    loads, rejects, accepted = feed_facts(ws, "claims", FUZZ_FILE.split("/")[-1])
+    assert loads == (5, 3, 2)
+    assert rejects == {2: "invalid_utf8", 4: "blank_line"}
+    assert accepted == {990_000_000_001, 990_000_000_002, 990_000_000_003}
+    with connect(ws) as con:
+        lines = dict(con.execute("select claim_id, source_line from base_benefits__claims where source_file = ? "
+                                 "and reject_reason is null", [FUZZ_FILE.split("/")[-1]]).fetchall())
+    assert lines == {990_000_000_001: 1, 990_000_000_002: 3, 990_000_000_003: 5}
 
 
 def test_changed_feed_columns_are_named_with_their_file(rel_built, tmp_path):

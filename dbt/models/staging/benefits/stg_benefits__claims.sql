@@ -4,27 +4,35 @@
         incremental_strategy='merge',
         unique_key='claim_id',
         merge_exclude_columns=['dbt_inserted_at'],
+        merge_update_condition=newer_version_condition(),
         on_schema_change='fail',
         pre_hook="{{ audit_incremental_start() }}",
-        post_hook="{{ audit_incremental_finish() }}"
+        post_hook=["{{ record_loaded_files(base_files_not_loaded(ref('base_benefits__claims'))) }}",
+                   "{{ audit_incremental_finish() }}"]
     )
 }}
+
+-- The load watermark is the set of claims files already loaded (dbt_audit.loaded_files), not the
+-- newest last_updated: a run takes every line of the files not loaded yet, whatever their
+-- last_updated (a partner feed may carry later timestamps than the regular feed of the same day
+-- delivered after it). Each claim keeps its newest version, in the same order a full refresh uses:
+-- last_updated, then file name, then line. An incoming version older than the stored one does not
+-- overwrite it (the merge's update condition), so the result never depends on delivery order.
+{%- set new_files = base_files_not_loaded(ref('base_benefits__claims'), names_only=true) if is_incremental() else none %}
 
 with claims as (
 
     select * from {{ ref('base_benefits__claims') }}
     where reject_reason is null
-    {% if is_incremental() %}
-        -- only claim versions newer than the newest already loaded (the watermark); a re-delivered
-        -- claim carries a newer last_updated and replaces its old version through the merge
-        and last_updated > (select coalesce(max(last_updated), timestamp '1900-01-01') from {{ this }})
+    {% if new_files is not none %}
+        and source_file in ({% for name in new_files %}{{ sql_string(name) }}{{ ', ' if not loop.last }}{% else %}null{% endfor %})
     {% endif %}
 
 ),
 
 deduplicated as (
 
-    -- one row per claim: the latest version; a claim re-sent twice in one file collapses here
+    -- one row per claim: its newest version; a claim re-sent twice in one file collapses here
     -- (a MERGE fails when two source rows share a key)
     select * from claims
     qualify row_number() over (

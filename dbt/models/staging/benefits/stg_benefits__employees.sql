@@ -10,14 +10,19 @@
     )
 }}
 
+-- employees.csv is a full extract, re-delivered whole under the same name: neither a file watermark
+-- nor a last_updated watermark fits (a row added or changed with a last_updated earlier than the
+-- newest one already loaded would be skipped). Each delivered row is compared with the stored row of
+-- its employee instead: it is loaded when the employee is new, when its last_updated is newer, or
+-- when it is equally recent but differs (the newest delivery wins, as in a full refresh). A row
+-- older than the stored one never overwrites it.
+{%- set compared = ['company_id', 'first_name', 'last_name', 'email', 'department', 'hire_date',
+                    'termination_date', 'source_file'] %}
+
 with employees as (
 
     select * from {{ ref('base_benefits__employees') }}
     where reject_reason is null
-    {% if is_incremental() %}
-        -- only rows changed since the newest version already loaded (the watermark)
-        and last_updated > (select coalesce(max(last_updated), timestamp '1900-01-01') from {{ this }})
-    {% endif %}
 
 ),
 
@@ -47,6 +52,22 @@ final as (
         {{ metadata_columns() }}
     from deduplicated
 
+),
+
+changed as (
+
+    select final.*
+    from final
+    {% if is_incremental() %}
+    left join {{ this }} as stored
+        on final.employee_id = stored.employee_id
+    where stored.employee_id is null
+       or final.last_updated > stored.last_updated
+       or (final.last_updated = stored.last_updated
+           and ({% for c in compared %}final.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+               is distinct from ({% for c in compared %}stored.{{ c }}{{ ', ' if not loop.last }}{% endfor %}))
+    {% endif %}
+
 )
 
-select * from final
+select * from changed
