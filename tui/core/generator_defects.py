@@ -17,20 +17,20 @@ MALFORMED_CLAIM_ID = 990_000_000_000
 
 
 def enrollments_with_duplicates_sql(params: Params, settings: dict, day: int) -> str:
-    """enrollments.csv rows; the incident re-delivers some employees' rows under new ids."""
+    """enrollments.csv rows, in the table's order (no sort); the incident re-delivers some employees'
+    rows under new ids, after the others."""
     columns = "employee_id, plan_id, coverage_tier, coverage_start, coverage_end"
     stamped = extract_stamp_sql(params, "enrollments", "last_updated", "enrollment_id")
     clean = f"select enrollment_id, {columns}, {iso(stamped)} as last_updated from enrollments"
     rate = settings.get("partner_feed", {}).get("duplicate_enrollment_rate", 0)
     if not rate:
-        return clean + " order by enrollment_id"
+        return clean
     stamp = f"at_day(date '{params.start + timedelta(days=day)}', 5 * 3600)"
+    # new ids after every real one (at most 2 per employee); row_number() over () keeps the table order
     return f"""{clean}
 union all
-select (select max(enrollment_id) from enrollments) + row_number() over (order by enrollment_id), {columns},
-       {iso(stamp)}
-from enrollments where u(84, employee_id) < {rate}
-order by enrollment_id"""
+select {2 * params.employees} + row_number() over (), {columns}, {iso(stamp)}
+from enrollments where u(84, employee_id) < {rate}"""
 
 
 def write_partner_feed(con, params: Params, out: Path, settings: dict, day: int,

@@ -153,13 +153,19 @@ select c as company_id,
 from range(1, {p.companies} + 1) t(c)"""
 
 
+def n_plans_sql(p: Params, company_id: str) -> str:
+    """How many plans a company offers (a hash of its id: enrollments need no join to plans)."""
+    e = p.entities["plans_per_company"]
+    return f"({e['min']} + floor(u(20, {company_id}) * {e['max'] - e['min'] + 1})::int)"
+
+
 def plans_sql(p: Params) -> str:
     e, start = p.entities["plans_per_company"], f"date '{p.start}'"
     types = f"{lit(PLAN_TYPES)}[1 + ((floor(u(21, c) * 5)::int + j) % 5)]"
     return f"""
 create or replace table plans as
 with offered as (
-    select company_id as c, {e['min']} + floor(u(20, company_id) * {e['max'] - e['min'] + 1})::int as n_plans
+    select company_id as c, {n_plans_sql(p, 'company_id')} as n_plans
     from companies
 ), typed as (
     select c, j, n_plans, (c - 1) * {MAX_PLANS} + j + 1 as plan_id, {types} as plan_type,
@@ -203,20 +209,22 @@ from drawn"""
 
 
 def enrollments_sql(p: Params) -> str:
+    """One scan of `employees`, no join, no sort: the table holds every first period in employee
+    order, then every second period (DuckDB keeps insertion order through SELECT, WHERE, UNION ALL
+    and CTEs), so enrollments.csv needs no ORDER BY."""
     e, start = p.entities, f"date '{p.start}'"
     gap_min, gap_max = e["gap_days"]["min"], e["gap_days"]["max"]
     return f"""
 create or replace table enrollments as
 with decided as (
-    select em.employee_id, em.company_id, em.hire_date, em.termination_date, pl.n_plans,
-           floor(u(40, em.employee_id) * pl.n_plans)::int as plan_a,
+    select em.employee_id, em.company_id, em.hire_date, em.termination_date, {n_plans_sql(p, 'em.company_id')} as n_plans,
+           floor(u(40, em.employee_id) * n_plans)::int as plan_a,
            case when u(42, em.employee_id) < {e['plan_switch_rate']}
                 then {start} + floor(u(43, em.employee_id) * {e['horizon_days']})::int end as switch_date,
            case when u(44, em.employee_id) < {e['coverage_gap_share']}
                 then {gap_min} + floor(u(45, em.employee_id) * {gap_max - gap_min + 1})::int else 0 end as gap_days,
            {pick(COVERAGE_TIERS, 46, 'em.employee_id')} as coverage_tier
     from employees em
-    join (select company_id, any_value(n_plans) as n_plans from plans group by all) pl using (company_id)
 ), periods as (
     select *, (plan_a + 1 + floor(u(41, employee_id) * (n_plans - 1))::int) % n_plans as plan_b,
            switch_date > hire_date + 1
