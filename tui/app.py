@@ -46,9 +46,9 @@ class PipelineApp(App):
     MODES = {"run": RunScreen, "timeline": _timeline_screen, "trends": _trends_screen}
     DEFAULT_MODE = "run"  # the run screen is composed with the app: no mode switch (and CSS pass) at start
     BINDINGS = [
-        Binding("b", "build", "Build all"),
+        Binding("b", "build", "Build"),
         Binding("r", "rebuild", "Rebuild"),
-        Binding("R", "downstream", "Rebuild+down", key_display="R"),
+        Binding("R", "downstream", "Downstream", key_display="R"),
         Binding("t", "test", "Test"),
         Binding("c", "cancel", "Cancel"),
         Binding("f", "toggle_full_refresh", "Full refresh", show=False),
@@ -76,6 +76,7 @@ class PipelineApp(App):
         self.last_error: str | None = None
         self.startup_notices: list[str] = []  # shown once the first frame is up (e.g. history moved aside)
         self.after_first_frame: list[Callable[[], None]] = []  # launcher checks, run before the project loads
+        self.started = False  # the first frame is up and the project was read (or found missing)
         self.header_info = HeaderInfo(project="loading…", warehouse=cockpit.paths.warehouse.name if cockpit.paths.warehouse else "",
                                       dbt_state="dbt loading…" if make_client else "dbt off")
         self.status_changed: Signal[None] = Signal(self, "status_changed")
@@ -105,6 +106,7 @@ class PipelineApp(App):
         for step in self.after_first_frame:
             step()
         self._load_project(quiet=True)
+        self.started = True
         for notice in self.startup_notices:
             self.notify(notice, severity="warning", timeout=15)
         # Spawning the worker (and its dbt import on the other core) must not compete with

@@ -12,7 +12,10 @@ async def test_the_cockpit_at_60x20_shows_the_run_table(rel_built, tmp_path):
     app = build_app(ws)
     app.bridge = None  # layout only: no dbt worker needed
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+        for _ in range(1500):  # the project is read right after the first frame
+            if app.started:
+                break
+            await pilot.pause(0.02)
         table = app.screen.query_one(RunTable)
         assert table.region.width > 0 and table.region.height > 0
         assert app.view is not None and len(app.view.nodes) > 100  # the embedded project's nodes are listed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from tui_helpers import fixed_app, wait_for
+from tui_helpers import fixed_app, started
 
 from tui.widgets.run_table import RunTable
 
@@ -21,7 +21,7 @@ def pinned(project_dir, theme: str | None = None):
     app = fixed_app(project_dir)
 
     async def before(pilot) -> None:
-        await wait_for(pilot, lambda: app.view is not None, timeout=10)  # it loads after the first frame
+        await started(pilot)  # the project loads right after the first frame
         if theme:
             app.theme = theme
         app.header_info.last_run_at = time.time() - 3 * 86400 - 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from tui_helpers import fixed_app
+from tui_helpers import fixed_app, started
 
 from tui.core.cockpit import Cockpit, CockpitPaths
 from tui.core.project import ManifestMissing
@@ -48,7 +48,7 @@ async def test_the_app_starts_on_a_half_written_manifest(project_copy):
     manifest.write_text(manifest.read_text()[: 5000])
     app = fixed_app(project_copy)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await started(pilot)
         assert app.view is None and app.screen.query_one(RunTable).row_count == 0
         await pilot.press("2", "3", "1", "question_mark", "escape")
         assert app.is_running

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from tui_helpers import changed_since, descendants, plain, ready, results, run_key, select, wait_for
+from tui_helpers import changed_since, descendants, plain, ready, results, run_key, select, started, wait_for
 
 from tui.core.workspace import Workspace
 from tui.launch import build_app
@@ -35,7 +35,7 @@ def executable(app) -> list:
 async def test_first_frame_shows_history_while_dbt_loads(workspace):
     app = build_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         header = plain(app.screen.query_one(CockpitHeader).content)
         assert "dbt loading" in header and "pipeline_tui" in header
         table = app.screen.query_one(RunTable)

@@ -3,7 +3,7 @@ and the first start on an empty workspace (demo data generated, then built, with
 
 from __future__ import annotations
 
-from tui_helpers import plain, ready, run_key, select, statics_text, wait_for
+from tui_helpers import plain, ready, run_key, select, started, statics_text, wait_for
 
 from tui.core.workspace import Workspace
 from tui.launch import build_app
@@ -18,6 +18,7 @@ SIZE = (140, 45)
 async def test_timeline_shows_the_last_run_by_thread(workspace):
     app = build_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
         await pilot.press("2")  # before any run in this session: the last run from history
         await pilot.pause()
         gantt = app.screen.query_one(Gantt)

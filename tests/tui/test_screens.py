@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from tui_helpers import fixed_app, fixed_history, plain, statics_text
+from tui_helpers import fixed_app, fixed_history, plain, started, statics_text
 from rich.text import Text
 from textual.widgets import DataTable, Footer, Input
 
@@ -40,7 +40,7 @@ async def test_the_first_frame_is_the_skeleton_and_the_project_loads_right_after
 
     app = fixed_app(tiny_project, app_class=Probe)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await started(pilot)
         assert seen["view"] is None and seen["rows"] == 0 and seen["footers"] == 0  # nothing read yet
         assert "loading…" in seen["header"]
         assert app.view is not None and app.screen.query_one(RunTable).row_count > 0
@@ -49,7 +49,7 @@ async def test_the_first_frame_is_the_skeleton_and_the_project_loads_right_after
 
 async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_app, tiny_manifest):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         table = tiny_app.screen.query_one(RunTable)
         keys = list(table.keys)
         groups = [k.removeprefix(GROUP_PREFIX) for k in keys if k.startswith(GROUP_PREFIX)]
@@ -62,7 +62,7 @@ async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_ap
 
 async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         table = tiny_app.screen.query_one(RunTable)
         slow = "model.tiny.fct_claims"
         assert cell(table, slow, "status") == "✓ ok"
@@ -80,14 +80,14 @@ async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_ap
 
 async def test_header_names_project_and_dbt_state(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         header = str(tiny_app.screen.query_one(CockpitHeader).render())
         assert "tiny" in header and "dbt off" in header and "last run ok" in header
 
 
 async def test_filter_keeps_matching_rows_and_escape_clears_it(tiny_app, tiny_manifest):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         await pilot.press("slash")
         assert isinstance(tiny_app.focused, Input)
         await pilot.press(*"fct_")
@@ -101,7 +101,7 @@ async def test_filter_keeps_matching_rows_and_escape_clears_it(tiny_app, tiny_ma
 
 async def test_enter_opens_model_detail_with_lineage_columns_and_sql(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         table = tiny_app.screen.query_one(RunTable)
         table.select("model.tiny.stg_claims")
         await pilot.press("enter")
@@ -119,7 +119,7 @@ async def test_enter_opens_model_detail_with_lineage_columns_and_sql(tiny_app):
 
 async def test_timeline_shows_a_bar_per_node_of_the_last_run_by_thread(tiny_app, tiny_manifest):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         await pilot.press("2")
         await pilot.pause()
         gantt = tiny_app.screen.query_one(Gantt)
@@ -131,7 +131,7 @@ async def test_timeline_shows_a_bar_per_node_of_the_last_run_by_thread(tiny_app,
 
 async def test_trends_lists_the_worst_regression_first(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         await pilot.press("3")
         await pilot.pause()
         table = tiny_app.screen.query_one("#regressions", DataTable)
@@ -142,6 +142,7 @@ async def test_trends_lists_the_worst_regression_first(tiny_app):
 
 async def test_help_lists_every_key_binding(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
+        await started(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(tiny_app.screen, HelpScreen)
@@ -154,7 +155,7 @@ async def test_help_lists_every_key_binding(tiny_app):
 
 async def test_keys_without_dbt_say_why_and_the_app_stays_usable(tiny_app):
     async with tiny_app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot)
         await pilot.press("b")
         await pilot.pause()
         assert any("dbt is still loading" in n.message for n in tiny_app._notifications)

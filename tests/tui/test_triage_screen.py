@@ -19,7 +19,7 @@ from tui.screens.triage import TriageScreen
 from tui.widgets.triage_findings import FindingsTable
 from tui.widgets.triage_steps import StepList
 
-from tui_helpers import plain
+from tui_helpers import plain, started
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "checks"))
 from triage_workspaces import copy_of, incident_root, workspace  # noqa: E402
@@ -45,6 +45,7 @@ async def idle(pilot, screen: TriageScreen, timeout: float = 120.0) -> None:
 
 
 async def open_triage(pilot) -> TriageScreen:
+    await started(pilot)
     await pilot.press("i")
     await pilot.pause()
     screen = pilot.app.screen
@@ -108,7 +109,7 @@ async def test_done_marks_notes_and_results_survive_reopening(ws):
         await pilot.press("d", "n")
         await pilot.press(*"partner feed")
         await pilot.pause(0.7)  # notes are saved after a short pause in typing
-        await pilot.press("escape", "escape")
+        await pilot.press("escape")
         assert not isinstance(pilot.app.screen, TriageScreen)
     async with make_app(ws).run_test(size=SIZE) as pilot:
         screen = await open_triage(pilot)
@@ -129,3 +130,16 @@ async def test_steps_queue_and_export_writes_the_report(ws):
         report = screen.exported.read_text()
         assert "## Timeline" in report and "keys.fan_out" in report
         assert screen.exported.with_suffix(".json").is_file()
+
+
+async def test_escape_goes_back_from_the_notes_and_keeps_them(ws):
+    async with make_app(ws).run_test(size=(80, 24)) as pilot:
+        screen = await open_triage(pilot)
+        await pilot.press("n", *"lost feed")
+        assert screen.focused.id == "triage-notes"
+        await pilot.press("escape")  # at once, before the pause that saves typed notes
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, TriageScreen)
+    async with make_app(ws).run_test(size=(80, 24)) as pilot:
+        screen = await open_triage(pilot)
+        assert screen.session.state(screen.playbook.steps[0].id).notes == "lost feed"

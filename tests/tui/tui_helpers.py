@@ -122,6 +122,12 @@ async def wait_for(pilot, condition, timeout: float = RUN_TIMEOUT_S) -> None:
         await pilot.pause(0.05)
 
 
+async def started(pilot) -> None:
+    """Until the app has read the project (right after its first frame)."""
+    await wait_for(pilot, lambda: pilot.app.started, timeout=30)
+    await pilot.pause()
+
+
 async def ready(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.header_info.dbt_state == "dbt ready" and not app.bridge.busy)
@@ -132,9 +138,9 @@ async def run_key(pilot, key: str) -> None:
     """Press a run key and wait until its invocation finished and the UI took in every event."""
     app = pilot.app
     await ready(pilot)
-    started = app.view.run if app.view else None
+    previous = app.view.run if app.view else None
     await pilot.press(key)
-    await wait_for(pilot, lambda: app.view is not None and app.view.run is not started)
+    await wait_for(pilot, lambda: app.view is not None and app.view.run is not previous)
     await wait_for(pilot, lambda: not app.bridge.busy and app.view.finished is not None)
     await pilot.pause()
 

@@ -96,7 +96,7 @@ class DetailScreen(Screen):
                 yield RunChart(id="rows-chart")
             yield Static("Compiled SQL", classes="section")
             yield Static(id="detail-sql")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # at 80 columns the keys need the line; `?` lists ctrl+p
 
     def on_mount(self) -> None:
         self.app.view_changed.subscribe(self, self._on_view_changed)

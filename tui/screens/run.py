@@ -21,7 +21,7 @@ class RunScreen(Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("enter", "detail", "Detail", show=True),
-        Binding("l", "toggle_log", "Log"),
+        Binding("l", "toggle_log", "Log", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc"),
     ]
 
@@ -53,7 +53,7 @@ class RunScreen(Screen):
         self.mount(Input(placeholder="filter nodes by name, status or type (enter to keep, esc to clear)",
                          id="filter"), before=table)
         log_pane = LogPane(id="log-pane")
-        self.mount(log_pane, Footer())
+        self.mount(log_pane, Footer(show_command_palette=False))  # at 80 columns the keys need the line
         self.app.log_written.subscribe(self, log_pane.write_lines)
         self.call_after_refresh(self.refresh_bindings)  # the footer missed the screen's first bindings
 

@@ -276,9 +276,8 @@ class TriageScreen(Screen):
         self.query_one(FindingsTable).focus()
 
     def action_back(self) -> None:
-        if self.focused is not None and self.focused.id in ("triage-notes", "triage-findings"):
-            self.query_one(StepList).focus()
-            return
+        """Back to the cockpit from anywhere on the screen, the notes too (they are saved on the way
+        out); `tab` moves between the panels."""
         self.app.pop_screen()
 
     def action_cancel(self) -> None:

@@ -8,6 +8,15 @@ from textual.widgets import DataTable
 from tui.core.checks.findings import Finding, by_severity
 
 STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
+WHERE_MIN = 24
+
+
+def middle_cut(text: str, width: int) -> str:
+    """`int_claims_agg…total_amount`: both the object's start and the column stay readable."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 class FindingsTable(DataTable):
@@ -20,8 +29,9 @@ class FindingsTable(DataTable):
     def show(self, findings: list[Finding], include_pass: bool = False) -> None:
         self.findings = [f for f in by_severity(findings) if include_pass or f.status != "pass"]
         self.clear()
+        room = max(WHERE_MIN, self.app.size.width // 3)  # the finding itself gets the rest
         for index, f in enumerate(self.findings):
-            where = f.object + (f".{f.column}" if f.column else "")
+            where = middle_cut(f.object + (f".{f.column}" if f.column else ""), room)
             self.add_row(Text(f.status.upper(), style=STYLE[f.status]), where, f.summary, key=str(index))
 
     @property
