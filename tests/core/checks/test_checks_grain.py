@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from tui.core.checks.triage import run_checks
+from tui.core.generator import add_next_day, generate
 from tui.core.workspace import Workspace
+
+from triage_workspaces import build as build_benefits, workspace
 
 ORDERS_PER_DAY, CUSTOMERS, DUPLICATED = 120, 20, 4
 DAILY = ("select o.customer_id, o.order_date, c.customer_name, count(*) as orders, sum(o.amount) as amount "
@@ -162,11 +164,6 @@ def test_duplicated_customers_fail_declared_and_inferred_grains(shop, second_day
 def test_one_day_baseline_then_a_clean_next_day_on_the_benefits_project(tmp_path):
     """The regression of the incident-scale benchmark: with one day of claims, company_id looked
     unique in the company x day models, and a second day failed them (2.0 rows per key)."""
-    from tui.core.generator import add_next_day, generate
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from triage_workspaces import build as build_benefits, workspace
-
     ws = workspace(tmp_path / "one-day").ensure_dirs()
     generate(ws.raw_dir, "baseline", size="test", days=1)
     build_benefits(ws.root)
