@@ -90,7 +90,8 @@ def test_a_killed_worker_interrupts_the_run_and_restarts(client):
     runner.join(30)
     assert result["f"].status == "interrupted" and "worker" in result["f"].error
     restarts = client.restarts
-    assert client.run("run", select="fct_items").status == "success"
+    again = client.run("run", select="fct_items")
+    assert again.status == "success", again.error
     assert client.restarts == restarts + 1
 
 

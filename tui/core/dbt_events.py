@@ -4,12 +4,15 @@ Provides `EventTranslator`, a callable given to `dbtRunner(callbacks=[...])`. A 
 a thousand events, mostly connection and cache chatter; the translator looks at the event name
 first and drops everything it does not map, so only a few dozen objects reach the listeners.
 It also collects what the session needs to finish the run: failed nodes, the first error line,
-and whether the selection matched nothing.
+and whether the selection matched nothing. With `defer_counts=True`, a NodeFinished whose row count
+needs a query is emitted as a zero-argument callable that makes it (the session's event thread runs
+the count, so dbt's thread goes on at once).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -51,7 +54,8 @@ class EventTranslator:
     def __init__(self, command: str, selector: str | None, target: str | None, full_refresh: bool,
                  emit: Callable[[Any], None], *, count_rows: RowCounter | None = None,
                  rate_per_hour: float | None = None, cancelling: Callable[[], bool] = lambda: False,
-                 count_views: bool = False):
+                 count_views: bool = False, defer_counts: bool = False):
+        self.defer_counts = defer_counts
         self.command, self.selector, self.target, self.full_refresh = command, selector, target, full_refresh
         self.emit, self.count_rows, self.rate = emit, count_rows, rate_per_hour
         self.cancelling, self.count_views = cancelling, count_views
@@ -124,13 +128,20 @@ class EventTranslator:
             self.failed.append(node.node_name)
             if status == "error" and not self.first_error and result.message:
                 self.first_error = result.message.strip()
-        self.emit(NodeFinished(
+        rows, relation = self._rows(node, status, result)
+        event = NodeFinished(
             self.run_id, node.unique_id, node.node_name, node.resource_type, status,
             _iso_seconds(node.node_started_at), _iso_seconds(node.node_finished_at) or time.time(),
             compile_s, execute_s, result.thread or msg.info.thread or None, result.message or None,
-            self._rows(node, status, result), int(result.num_failures) if node.resource_type == "test" else None,
+            rows, int(result.num_failures) if node.resource_type == "test" else None,
             costs.estimate(execute_s, self.rate) if node.resource_type != "test" or execute_s else None,
-        ))
+        )
+        if relation is None:
+            self.emit(event)
+        elif self.defer_counts:
+            self.emit(lambda: replace(event, rows=self.count_rows(relation)))
+        else:
+            self.emit(replace(event, rows=self.count_rows(relation)))
 
     def _on_message(self, name: str, level: str, msg: Any) -> None:
         text = msg.info.msg.strip()
@@ -151,18 +162,19 @@ class EventTranslator:
             return "cancelled"
         return status
 
-    def _rows(self, node: Any, status: str, result: Any) -> int | None:
+    def _rows(self, node: Any, status: str, result: Any) -> tuple[int | None, str | None]:
+        """(rows known now, relation whose rows are still to be counted)."""
         if status != "success" or node.resource_type not in COUNTED_TYPES or self.cancelling():
-            return None
+            return None, None
         affected = _rows_affected(result)
         if node.resource_type == "seed" and affected is not None:
-            return affected
+            return affected, None
         if node.materialized in ("ephemeral",) or (node.materialized == "view" and not self.count_views):
-            return None
+            return None, None
         relation = node.node_relation.relation_name
         if not relation or self.count_rows is None:
-            return affected
-        return self.count_rows(relation)
+            return affected, None
+        return None, relation
 
 
 def _rows_affected(result: Any) -> int | None:

@@ -14,8 +14,10 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   Each parse writes `<workspace target>/manifest.json` for `tui.core.project`.
 - One invocation at a time: a second `invoke` while one runs raises `SessionBusy` at once
   (or waits, with `wait=True`). `cancel()` from any thread stops the running invocation.
-- Events (`tui.core.events`) go to `on_event` as they happen, from dbt's threads; the session
-  also records them in the run history (`HistoryStore`) unless `history=None` is passed.
+- Events (`tui.core.events`) go to `on_event` as they happen, in order, from the session's event
+  thread (`tui.core.session_events`; dbt's threads only queue them); the session also records them
+  in the run history (`HistoryStore`) unless `history=None` is passed, before `on_event` sees them.
+  Every event is delivered before `invoke` returns.
 - Rows per model are counted on a connection of dbt's own adapter (same process, same DuckDB
   instance, so no second lock); views are not counted unless `count_views=True` (counting a view
   runs its whole query). Cost is an estimate: execute seconds x rate (`tui.core.costs`).
@@ -34,7 +36,6 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,6 +45,7 @@ from tui.core.events import RunFinished, Warned
 from tui.core.fingerprint import ProjectFingerprint
 from tui.core.history import HistoryRecorder, HistoryStore
 from tui.core.session_dbt import prepare_dbt_environment  # noqa: F401  (part of this module's API)
+from tui.core.session_events import EventSink
 from tui.core.session_feeds import FeedContractWarnings
 from tui.core.workspace import Workspace, git_revision
 
@@ -85,7 +87,6 @@ class DbtSession:
         self._invoke_thread: int | None = None  # set while dbt runs
         self._cancel_thread: threading.Thread | None = None
         self._done = threading.Event()  # replaced per invocation: set when dbt returned
-        self._counter = ThreadPoolExecutor(1, thread_name_prefix="pipeline-tui-rows")
         self._feeds = FeedContractWarnings(workspace.manifest_path, workspace.raw_dir)
         self._fingerprint = ProjectFingerprint(
             workspace.project_dir, (workspace.profiles_dir / "profiles.yml",),
@@ -101,7 +102,6 @@ class DbtSession:
         self.cancel()
         with self._lock:
             self._release_connections()
-            self._counter.shutdown(wait=False)
             if self.history is not None:
                 self.history.close()
 
@@ -156,10 +156,20 @@ class DbtSession:
             self._lock.release()
 
     def _invoke(self, command, select, exclude, full_refresh, vars, state, extra_args, on_event) -> RunFinished:
-        emit = self._emitter(on_event)
+        recorder = HistoryRecorder(self.history, self.git_rev) if self.history is not None else None
+        sink = EventSink([fn for fn in (recorder, on_event) if fn is not None])
+        try:
+            return self._invoke_with(sink, command, select, exclude, full_refresh, vars, state, extra_args)
+        finally:
+            sink.close()  # after every event queued so far was delivered, RunFinished last
+
+    def _invoke_with(self, sink: EventSink, command, select, exclude, full_refresh, vars, state,
+                     extra_args) -> RunFinished:
+        emit = sink.put
         translator = EventTranslator(
             command, select, self.workspace.target, full_refresh, emit, count_rows=self._count_rows,
-            rate_per_hour=self.cost_per_hour, cancelling=self._cancel.is_set, count_views=self.count_views)
+            rate_per_hour=self.cost_per_hour, cancelling=self._cancel.is_set, count_views=self.count_views,
+            defer_counts=session_dbt.private_connections())  # a count dbt's own end cannot close
         try:
             self._ensure_manifest(vars)
         except SessionError as error:
@@ -172,6 +182,7 @@ class DbtSession:
         result = self._run_dbt(self._runner_cls(manifest=self.manifest, callbacks=[translator]),
                                [*args, *extra_args])
         self.last_result = result
+        sink.drain()  # row counts queued by dbt's threads run on dbt's database: before it is released
         if self._cancel.is_set():
             self._restore_interrupted_swaps(translator, emit)  # while dbt's database is still open
         self._release_connections()
@@ -240,19 +251,6 @@ class DbtSession:
             return errors.one_line(f"{len(translator.failed)} failed: {names}{first}")
         return errors.translate(translator.first_error or "dbt reported a failure", self.workspace)
 
-    def _emitter(self, on_event: Callable[[Any], None] | None) -> Callable[[Any], None]:
-        recorder = HistoryRecorder(self.history, self.git_rev) if self.history is not None else None
-        listeners = [fn for fn in (recorder, on_event) if fn is not None]
-
-        def emit(event: Any) -> None:
-            for listener in listeners:
-                try:
-                    listener(event)
-                except Exception:  # a broken listener must not break dbt's run
-                    pass
-
-        return emit
-
     # --- parsing ----------------------------------------------------------------------------
     def _import_dbt(self) -> None:
         if self._runner_cls is None:
@@ -305,10 +303,11 @@ class DbtSession:
         return args
 
     # --- adapter plumbing -------------------------------------------------------------------
-    def _count_rows(self, relation: str) -> int | None:
-        """Count on our own connection of dbt's adapter, from a dedicated thread (never the node's)."""
+    @staticmethod
+    def _count_rows(relation: str) -> int | None:
+        """Count on our own connection of dbt's adapter; runs on the event thread, never a node's."""
         try:
-            return self._counter.submit(session_dbt.count_rows, relation).result(timeout=60)
+            return session_dbt.count_rows(relation)
         except Exception:  # the count is a nicety: never fail a node for it
             return None
 

@@ -4,7 +4,7 @@ Provides:
 - `prepare_dbt_environment(project_dir)`: telemetry and version check off unless the user turned them
   on; multiprocessing's resource tracker started (dbt starts it with `sys.stderr`'s descriptor, which
   fails when a UI has replaced `sys.stderr`).
-- `install_patches()`: once per process, four changes to how dbt runs in a long-lived process. None
+- `install_patches()`: once per process, changes to how dbt runs in a long-lived process. None
   changes what dbt builds or writes; they only change when it stops and what it redoes:
   * cancel: once `CancelState` is set, a node that has not started yet is skipped, no new query
     starts (it fails with "cancelled by the user"; open transactions roll back), and dbt's scheduler,
@@ -13,10 +13,12 @@ Provides:
     (`GRAPH_REUSE.manifest`, set by the session for warm invocations), saving ~15 ms per run;
   * dbt's file logger formats and scrubs every event, debug ones included, before Python's logger
     drops those below its level (~300 lines per warm rebuild, 20-60 ms); the filter now drops them
-    first, so `dbt.log` gets exactly the same lines.
+    first, so `dbt.log` gets exactly the same lines;
+  * dbt-duckdb makes cursors from its shared connection under its lock (DuckDB 2.0 refuses two
+    calls at once on one connection: a node and the row count starting together failed one).
 - `CANCEL`: the process-wide `CancelState` (dbt runs one invocation per process at a time).
 - `adapters()`, `cancel_queries()`, `stop_scheduling(thread_id)`, `release_connections()`,
-  `count_rows(relation)`.
+  `count_rows(relation)`, `private_connections()`.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def install_patches() -> None:
     _refuse_queries_once_cancelled()
     _reuse_linked_graph()
     _filter_file_log_by_level()
+    _serialize_duckdb_cursor_creation()
 
 
 def _skip_nodes_once_cancelled() -> None:
@@ -211,6 +214,28 @@ def _filter_file_log_by_level() -> None:
     dbt_logging._get_logfile_config = logfile_config
 
 
+def _serialize_duckdb_cursor_creation() -> None:
+    """dbt-duckdb makes each connection's cursor from its one shared DuckDB connection outside its
+    lock; DuckDB 2.0 refuses a second call on a connection that is busy ("Resource In Use Error:
+    connection is busy with another call"), so two nodes (or a node and the row count) opening at
+    the same moment fail one of them. The cursor is now made under the environment's lock."""
+    try:
+        from dbt.adapters.duckdb.environments.local import DuckDBConnectionWrapper, LocalEnvironment
+    except ImportError:  # another adapter: nothing to do
+        return
+
+    def handle(self):
+        with self.lock:
+            if self.conn is None:
+                self.conn = self.initialize_db(self.creds, self._plugins)
+            self.handle_count += 1
+            cursor = self.conn.cursor()
+        cursor = self.initialize_cursor(self.creds, cursor, self._plugins, self._REGISTERED_DF)
+        return DuckDBConnectionWrapper(cursor, self)
+
+    LocalEnvironment.handle = handle
+
+
 # --- adapters ---------------------------------------------------------------------------------
 def adapters() -> list[Any]:
     from dbt.adapters.factory import FACTORY
@@ -256,9 +281,28 @@ def release_connections() -> None:
             pass
 
 
+def private_connections() -> bool:
+    """True when the adapter can give a connection dbt does not track (dbt-duckdb's environment):
+    a row count on it may still run when dbt closes the connections it tracks at its end."""
+    return any(_environment(adapter) is not None for adapter in adapters())
+
+
 def count_rows(relation: str) -> int:
-    """Rows of a relation, on a connection of dbt's own adapter (same DuckDB instance: no second lock)."""
+    """Rows of a relation, on a connection of dbt's own adapter (same DuckDB instance: no second lock):
+    a private one when `private_connections()`, else a named one of dbt's."""
     adapter = adapters()[0]
+    environment = _environment(adapter)
+    if environment is not None:
+        handle = environment.handle()
+        try:
+            return int(handle.cursor().execute(f"select count(*) from {relation}").fetchone()[0])
+        finally:
+            handle.close()
     with adapter.connection_named("pipeline_tui_rowcount"):
         _, table = adapter.execute(f"select count(*) from {relation}", fetch=True)
     return int(table.rows[0][0])
+
+
+def _environment(adapter: Any) -> Any:
+    environment = getattr(type(adapter.connections), "_ENV", None)
+    return environment if callable(getattr(environment, "handle", None)) else None
