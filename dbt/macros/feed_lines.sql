@@ -90,19 +90,43 @@
            ordinality{% if skipped %} + coalesce(skipped.lines_before, 0){% endif %} as source_line,
            line, null::varchar as read_error
     from read_csv({{ sql_string(file.path) }}, {{ feed_read_options() }}{% if skipped %}, ignore_errors=true{% endif %}) with ordinality
-    {%- if skipped %}
-    {#- readable lines before the i-th skipped line = its line number - i; later lines move down by i #}
-    {%- set shifts = {} %}
-    {%- for line, reason, text in skipped %}{% do shifts.update({line - loop.index: loop.index}) %}{% endfor %}
-    asof left join (values {% for before, count in shifts.items() %}({{ before }}, {{ count }}){{ ", " if not loop.last }}{% endfor %})
-        as skipped (readable_before, lines_before)
-        on ordinality > skipped.readable_before
+    {{ skipped_lines_join('ordinality', skipped) }}
     {%- for line, reason, text in skipped %}
     union all
     select {{ sql_string(file.name) }}, {{ file.size }}::bigint, timestamp {{ sql_string(file.modified) }},
            {{ line }}::bigint, {{ sql_string(text) }}, {{ sql_string(reason) }}
     {%- endfor %}
-    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{% endmacro %}
+
+{% macro skipped_lines_join(line_column, skipped) %}
+    {#- An ASOF join giving `lines_before`, the number of `skipped` lines before a row read with
+        ignore_errors whose ordinal is `line_column`: the readable lines before the i-th skipped line
+        number L are L - i, and every later row moves down by i. Nothing when no line was skipped. -#}
+    {%- if skipped %}
+    {%- set shifts = {} %}
+    {%- for line, reason, text in skipped %}{% do shifts.update({line - loop.index: loop.index}) %}{% endfor %}
+    asof left join (values {% for before, count in shifts.items() %}({{ before }}, {{ count }}){{ ", " if not loop.last }}{% endfor %})
+        as skipped (readable_before, lines_before)
+        on {{ line_column }} > skipped.readable_before
+    {%- endif %}
+{% endmacro %}
+
+{% macro renumbered_feed(relation, skipped) %}
+    {#- The rows of a feed source read with ignore_errors (`_source_line` = the reader's ordinal) with
+        their true line numbers, given the lines `skipped` (from feed_line_errors). -#}
+    select source.*{% if skipped %} replace (source._source_line + coalesce(skipped.lines_before, 0) as _source_line){% endif %}
+    from {{ relation }} as source
+    {{ skipped_lines_join('source._source_line', skipped) }}
+{% endmacro %}
+
+{% macro unreadable_feed_lines(file_name, skipped) %}
+    {#- source_file, source_line, raw_line, reject_reason of the lines `skipped` by the reader. -#}
+    {%- for line, reason, text in skipped %}
+    select {{ sql_string(file_name) }} as source_file, {{ line }}::bigint as source_line,
+           {{ sql_string(text) }} as raw_line, {{ sql_string(reason) }} as reject_reason
+    union all
+    {%- endfor %}
+    select null::varchar, null::bigint, null::varchar, null::varchar where false
 {% endmacro %}

@@ -3,7 +3,8 @@ reason, rows read = rows staged + rows rejected, and a feed whose columns change
 
 Expected counts come from the lines the test writes (Python), never from the models. The
 property test (hypothesis) writes a random claims feed and random lines appended to
-employees.csv, then rebuilds only the models that read them through one warm session.
+employees.csv (bytes that are not UTF-8, CRLF line ends and blank lines among them), then rebuilds
+only the models that read them through one warm session.
 """
 
 from __future__ import annotations
@@ -20,17 +21,42 @@ from tui.core.session import DbtSession
 FUZZ_FILE = "claims/claims_zz_fuzz.jsonl"
 MODELS = "base_benefits__claims stg_benefits__rejects fct_feed_loads"
 STAMP = "2025-01-06T09:00:00Z"
-CLAIM_KINDS = ("valid", "broken_json", "bad_amount", "bad_date", "not_object", "blank", "garbage")
-EMPLOYEE_KINDS = ("valid", "extra_field", "missing_field", "bad_id", "bad_hire_date", "unbalanced_quote",
-                  "blank", "garbage")
+CLAIM_KINDS = ("valid", "crlf", "broken_json", "bad_amount", "bad_date", "not_object", "blank", "garbage",
+               "invalid_utf8")
+EMPLOYEE_KINDS = ("valid", "crlf", "extra_field", "missing_field", "bad_id", "bad_hire_date", "unbalanced_quote",
+                  "blank", "garbage", "invalid_utf8")
+ACCEPTED = ("valid", "crlf")  # a CRLF line in an LF file is a good line, and the next lines keep their numbers
 REASONS = {"broken_json": "invalid_json", "bad_amount": "invalid_amount", "bad_date": "invalid_service_date",
            "not_object": "invalid_claim_id", "extra_field": "wrong_column_count",
            "missing_field": "wrong_column_count", "bad_id": "invalid_employee_id",
-           "bad_hire_date": "invalid_hire_date"}
+           "bad_hire_date": "invalid_hire_date", "blank": "blank_line", "invalid_utf8": "invalid_utf8"}
+# Byte sequences that are not UTF-8: stray continuation and invalid lead bytes, a truncated sequence,
+# an overlong encoding, a surrogate, a code point above U+10FFFF.
+NOT_UTF8 = (b"\xff", b"\x80", b"\xc3(", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe6\xbc")
 BAD_DATES = ("2025-02-30", "2025-13-01", "2025-00-10", "2023-02-29", "20250101x", "not a date", "")
 # Any text but line breaks (DuckDB splits on \r too) and the unit separator the sources split on.
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=30)
 LINES = lambda kinds: st.lists(st.tuples(st.sampled_from(kinds), TEXT), max_size=25)  # noqa: E731
+
+
+def line_bytes(kind: str, line: str, text: str, marker: str) -> bytes:
+    """The line as written, with its LF: a CRLF end, or bytes that are not UTF-8 in place of `marker`."""
+    data = line.encode()
+    if kind == "crlf":
+        data += b"\r"
+    elif kind == "invalid_utf8":
+        data = data.replace(marker.encode(), NOT_UTF8[len(text) % len(NOT_UTF8)], 1)
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+    return data + b"\n"
+
+
+def claim_bytes(kind: str, text: str, claim_id: int) -> bytes:
+    return line_bytes(kind, claim_line(kind, text, claim_id), text, "é漢")
+
+
+def employee_bytes(kind: str, text: str, employee_id: int) -> bytes:
+    return line_bytes(kind, employee_line(kind, text, employee_id), text, "Émile")
 
 
 def claim_line(kind: str, text: str, claim_id: int) -> str:
@@ -92,8 +118,8 @@ def feed_facts(ws, feed: str, file: str) -> tuple[tuple | None, dict[int, str], 
 def check_feed(ws, feed, file, kinds, keys, first_line, loads_before=(0, 0, 0)):
     """The rows we wrote are all accounted for: staged or rejected with the right reason."""
     loads, rejects, accepted = feed_facts(ws, feed, file)
-    valid = {keys[i] for i, kind in enumerate(kinds) if kind == "valid"}
-    bad = {first_line + i: kind for i, kind in enumerate(kinds) if kind != "valid"}
+    valid = {keys[i] for i, kind in enumerate(kinds) if kind in ACCEPTED}
+    bad = {first_line + i: kind for i, kind in enumerate(kinds) if kind not in ACCEPTED}
     read = loads_before[0] + len(kinds)
     if read == 0:
         assert loads is None  # an empty file delivers nothing, and nothing is invented
@@ -103,7 +129,7 @@ def check_feed(ws, feed, file, kinds, keys, first_line, loads_before=(0, 0, 0)):
     assert set(ours) == set(bad), (ours, bad)
     for line, kind in bad.items():
         assert ours[line] == REASONS.get(kind, ours[line]) and ours[line], (line, kind, ours[line])
-    assert valid <= accepted and not ({keys[i] for i, k in enumerate(kinds) if k != "valid"} & accepted)
+    assert valid <= accepted and not ({keys[i] for i, k in enumerate(kinds) if k not in ACCEPTED} & accepted)
 
 
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
@@ -115,10 +141,9 @@ def test_every_malformed_line_is_rejected_with_a_reason_and_counts_add_up(fuzz, 
     ws, session, original = fuzz
     claim_ids = [990_000_000_000 + i for i in range(len(claims))]
     employee_ids = [9_000_000 + i for i in range(len(employees))]
-    (ws.raw_dir / FUZZ_FILE).write_text("".join(claim_line(k, t, claim_ids[i]) + "\n"
-                                                for i, (k, t) in enumerate(claims)))
-    appended = "".join(employee_line(k, t, employee_ids[i]) + "\n" for i, (k, t) in enumerate(employees))
-    (ws.raw_dir / "employees.csv").write_bytes(original + appended.encode())
+    (ws.raw_dir / FUZZ_FILE).write_bytes(b"".join(claim_bytes(k, t, claim_ids[i]) for i, (k, t) in enumerate(claims)))
+    appended = b"".join(employee_bytes(k, t, employee_ids[i]) for i, (k, t) in enumerate(employees))
+    (ws.raw_dir / "employees.csv").write_bytes(original + appended)
     finished = session.invoke("run", select=MODELS + " base_benefits__employees")
     assert finished.status == "success", finished.error
     check_feed(ws, "claims", FUZZ_FILE.split("/")[-1], [k for k, _ in claims], claim_ids, 1)

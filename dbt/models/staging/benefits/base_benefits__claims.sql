@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         pre_hook=["{{ audit_incremental_start() }}", "{{ delete_lines_of_files_to_load('claims/*.jsonl') }}"],
         post_hook=["{{ record_loaded_files(lines_loaded_by_this_run()) }}", "{{ audit_incremental_finish() }}"]
     )
@@ -12,7 +12,9 @@
 -- employee_id may arrive as a zero-padded string ("000123"): the cast to bigint normalises it.
 -- Incremental by file: a run parses only the file versions (name, size, modification time) not
 -- loaded yet (dbt_audit.loaded_files) and appends their lines; a file delivered again under the same
--- name first loses its old lines (pre-hook). A full refresh reads every file.
+-- name first loses its old lines (pre-hook). A full refresh reads every file. A table built by an
+-- older version of this model gets the new columns (sync_all_columns) and, with no file listed in
+-- dbt_audit.loaded_files yet, every file is read again, so no full refresh is needed to upgrade.
 -- The raw text is kept for rejected lines only.
 {%- do source('benefits', 'claims') %}  {#- the files behind this source are read line by line below #}
 {%- set pattern = 'claims/*.jsonl' %}

@@ -1,7 +1,11 @@
 -- Every line of employees.csv, cast, with the reason it is rejected (null when it is accepted).
+-- Lines the reader cannot decode (invalid UTF-8) are found first and rejected with their line; the
+-- source skips them and the lines after them get their true numbers back (macros/feed_lines.sql).
+{%- set skipped = feed_line_errors(feed_files('employees.csv'), this.identifier).get('employees.csv', []) %}
+
 with source as (
 
-    select * from {{ source('benefits', 'employees') }}
+    {{ renumbered_feed(source('benefits', 'employees'), skipped) }}
 
 ),
 
@@ -26,11 +30,12 @@ parsed as (
 
 ),
 
-final as (
+classified as (
 
     select
         * exclude (termination_date_raw),
         case
+            when coalesce(trim(raw_line), '') = '' then 'blank_line'
             when field_count is null then 'unparseable_csv'
             when field_count <> 9 then 'wrong_column_count'
             when employee_id is null then 'invalid_employee_id'
@@ -40,6 +45,20 @@ final as (
             when last_updated is null then 'invalid_last_updated'
         end as reject_reason
     from parsed
+
+),
+
+unreadable as (
+
+    {{ unreadable_feed_lines('employees.csv', skipped) }}
+
+),
+
+final as (
+
+    select * from classified
+    union all by name
+    select * from unreadable
 
 )
 
