@@ -1,23 +1,26 @@
 {#- Raw feed files read line by line, exactly: one row per physical line of each file, numbered
     from 1 within its file, whatever the line holds.
 
-    - Lines end at LF or CRLF (`new_line='\r\n'`): a CRLF line in an LF file is one line and does
-      not shift the next line numbers. (DuckDB's CSV reader always breaks at a CR: a lone CR inside
-      a line splits it in two.)
-    - A line the reader cannot decode (invalid UTF-8, longer than DuckDB's max_line_size) would stop
-      the whole read. `feed_line_errors` finds those lines first with the reader's store_rejects
-      quarantine; the files that have some are then read with ignore_errors and their line numbers
-      restored around the skipped lines (an ASOF join on the count of readable lines before each
-      skipped one), and each skipped line comes back as its own row with a `read_error`.
     - Each file is its own read_csv ... with ordinality, so ordinality is the line number: no window
       over every raw line (the old `min(ordinality) over (partition by filename)` held them all in
       memory and was half of the claims parse).
+    - A line the reader cannot decode (invalid UTF-8, longer than DuckDB's max_line_size) would stop
+      the whole read. `feed_line_errors` finds those lines first with one quarantined read
+      (store_rejects); the files that have some are then read with ignore_errors, the lines after
+      each skipped one get their true number back (an ASOF join on the count of readable lines
+      before it) and each skipped line comes back as its own row with a `read_error`.
+    - Line ends: DuckDB's reader ends a line at LF and also at CR, so a CRLF line reads as the line
+      plus an empty one. Its `new_line='\r\n'` mode reads LF and CRLF lines right, but only single
+      threaded (in parallel it fails or miscounts on large LF files). So the quarantined read also
+      counts empty rows per file: a file with none holds no CRLF and is read in parallel; a file
+      with some (blank lines or CRLF ends) is read (and checked again) with new_line='\r\n',
+      parallel=false. Known limit: a lone CR inside a line (not before an LF) splits the line.
     File lists come from `feed_files` at run time (name, size and modification time from read_blob,
     which does not read the content). -#}
 
-{% macro feed_read_options() -%}
+{% macro feed_read_options(crlf=false) -%}
     columns={'line': 'VARCHAR'}, delim=chr(31), quote='', escape='', header=false, auto_detect=false,
-    strict_mode=false, new_line='\r\n'
+    strict_mode=false{% if crlf %}, new_line='\r\n', parallel=false{% endif %}
 {%- endmacro %}
 
 {% macro sql_string(value) -%}
@@ -51,29 +54,47 @@
 {% endmacro %}
 
 {% macro feed_line_errors(files, label) %}
-    {#- {file name: [(line, reason, text)]} for the lines of `files` the reader cannot decode, found by
-        one quarantined read (store_rejects; the rejects tables are temporary, per connection). -#}
-    {%- if not execute or files | length == 0 -%}{{ return({}) }}{%- endif -%}
+    {#- {'skipped': {file name: [(line, reason, text)]}, 'crlf': [file names]}: the lines of `files` the
+        reader cannot decode, and the files to read in CRLF mode (they have empty rows when read
+        with the default line ends: blank lines or CRLF ends). -#}
+    {%- if not execute or files | length == 0 -%}{{ return({'skipped': {}, 'crlf': []}) }}{%- endif -%}
+    {%- set found = feed_quarantined_read(files, label) -%}
+    {%- set crlf_files = [] -%}
+    {%- for file in files if file.name in found.with_empty_rows -%}{%- do crlf_files.append(file) -%}{%- endfor -%}
+    {%- if crlf_files -%}
+        {%- set again = feed_quarantined_read(crlf_files, label, crlf=true) -%}
+        {%- for file in crlf_files -%}{%- do found.skipped.update({file.name: again.skipped.get(file.name, [])}) -%}{%- endfor -%}
+    {%- endif -%}
+    {{ return({'skipped': found.skipped, 'crlf': found.with_empty_rows}) }}
+{% endmacro %}
+
+{% macro feed_quarantined_read(files, label, crlf=false) %}
+    {#- One read of `files` with store_rejects (the rejects tables are temporary, per connection):
+        {'skipped': {file name: [(line, reason, text)]}, 'with_empty_rows': [file names]}. -#}
     {%- set errors_table = 'feed_line_errors__' ~ label -%}
     {%- set scans_table = 'feed_line_scans__' ~ label -%}
     {%- do run_query('drop table if exists ' ~ errors_table ~ '; drop table if exists ' ~ scans_table) -%}
     {%- set paths = [] -%}
     {%- for file in files -%}{%- do paths.append(sql_string(file.path)) -%}{%- endfor -%}
-    {%- do run_query('select count(*) from read_csv([' ~ paths | join(', ') ~ '], ' ~ feed_read_options()
-                     ~ ", store_rejects=true, rejects_table='" ~ errors_table ~ "', rejects_scan='" ~ scans_table ~ "')") -%}
+    {%- set counted = run_query(
+        'select parse_filename(filename), count(*) filter (where line is null) from read_csv(['
+        ~ paths | join(', ') ~ '], ' ~ feed_read_options(crlf) ~ ", filename=true, store_rejects=true, rejects_table='"
+        ~ errors_table ~ "', rejects_scan='" ~ scans_table ~ "') group by 1") -%}
+    {%- set with_empty_rows = [] -%}
+    {%- for row in counted.rows if row[1] > 0 -%}{%- do with_empty_rows.append(row[0]) -%}{%- endfor -%}
     {%- set found = run_query(
         "select parse_filename(s.file_path), e.line, e.error_type, e.csv_line from " ~ errors_table ~ " as e "
         ~ "join " ~ scans_table ~ " as s using (scan_id, file_id) order by 1, 2") -%}
     {%- set reasons = {'INVALID ENCODING': 'invalid_utf8', 'LINE SIZE': 'line_too_long'} -%}
-    {%- set by_file = {} -%}
+    {%- set skipped = {} -%}
     {%- for row in found.rows -%}
-        {%- do by_file.setdefault(row[0], []).append((row[1], reasons.get(row[2], 'unreadable_line'), row[3])) -%}
+        {%- do skipped.setdefault(row[0], []).append((row[1], reasons.get(row[2], 'unreadable_line'), row[3])) -%}
     {%- endfor -%}
     {%- do run_query('drop table if exists ' ~ errors_table ~ '; drop table if exists ' ~ scans_table) -%}
-    {{ return(by_file) }}
+    {{ return({'skipped': skipped, 'with_empty_rows': with_empty_rows}) }}
 {% endmacro %}
 
-{% macro feed_lines(pattern, files, unreadable={}) %}
+{% macro feed_lines(pattern, files, unreadable={'skipped': {}, 'crlf': []}) %}
     {#- source_file, file_size, file_modified_at, source_line, line, read_error: every line of `files`
         (from feed_files); `unreadable` from feed_line_errors. With no file, an empty result that still
         names `pattern`, so a missing folder fails with DuckDB's "No files found" error. -#}
@@ -84,12 +105,13 @@
     where false
     {%- endif %}
     {%- for file in files %}
-    {%- set skipped = unreadable.get(file.name, []) %}
+    {%- set skipped = unreadable.skipped.get(file.name, []) %}
+    {%- set crlf = file.name in unreadable.crlf %}
     select {{ sql_string(file.name) }} as source_file, {{ file.size }}::bigint as file_size,
            timestamp {{ sql_string(file.modified) }} as file_modified_at,
            ordinality{% if skipped %} + coalesce(skipped.lines_before, 0){% endif %} as source_line,
            line, null::varchar as read_error
-    from read_csv({{ sql_string(file.path) }}, {{ feed_read_options() }}{% if skipped %}, ignore_errors=true{% endif %}) with ordinality
+    from read_csv({{ sql_string(file.path) }}, {{ feed_read_options(crlf) }}{% if skipped %}, ignore_errors=true{% endif %}) with ordinality
     {{ skipped_lines_join('ordinality', skipped) }}
     {%- for line, reason, text in skipped %}
     union all

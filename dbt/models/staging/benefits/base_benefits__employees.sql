@@ -1,7 +1,7 @@
 -- Every line of employees.csv, cast, with the reason it is rejected (null when it is accepted).
 -- Lines the reader cannot decode (invalid UTF-8) are found first and rejected with their line; the
 -- source skips them and the lines after them get their true numbers back (macros/feed_lines.sql).
-{%- set skipped = feed_line_errors(feed_files('employees.csv'), this.identifier).get('employees.csv', []) %}
+{%- set skipped = feed_line_errors(feed_files('employees.csv'), this.identifier).skipped.get('employees.csv', []) %}
 
 with source as (
 
