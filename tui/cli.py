@@ -65,10 +65,38 @@ def _history_notice(workspace) -> None:
         typer.echo(f"warning: {notice}", err=True)
 
 
+GLOBAL_OPTIONS = {"--project-dir": "project_dir", "--profiles-dir": "profiles_dir", "--target": "target",
+                  "--workspace": "workspace"}
+
+
+def cockpit_options(args: list[str]) -> dict[str, str] | None:
+    """The global options when `args` holds nothing else (the cockpit opens), else None."""
+    options: dict[str, str] = {}
+    rest = iter(args)
+    for arg in rest:
+        name, _, value = arg.partition("=")
+        if name not in GLOBAL_OPTIONS:
+            return None
+        options[GLOBAL_OPTIONS[name]] = value if "=" in arg else next(rest, "")
+    return options if all(options.values()) else None
+
+
+def open_cockpit_fast(args: list[str]) -> bool:
+    """Opening the cockpit needs neither typer nor the command modules (about 0.1 s of the launch)."""
+    options = cockpit_options(args)
+    if options is None or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return False
+    from tui.launch import open_cockpit
+
+    open_cockpit(options)
+    return True
+
+
 def main() -> None:
     """Console entry point: no traceback reaches the user, only one line (details go to the log)."""
     try:
-        app()
+        if not open_cockpit_fast(sys.argv[1:]):
+            app()
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         sys.exit(130)

@@ -86,13 +86,19 @@ def run_from_cli(ctx: Any) -> None:
     """`pipeline-tui` with no command: resolve the workspace from the global options and open the app."""
     import sys
 
-    from tui.core.workspace import WorkspaceError
-
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(ctx.get_help())
         print("\nThe cockpit needs a terminal: run `pipeline-tui` in one, or use a command above.", file=sys.stderr)
         return
-    options = {**(ctx.params or {}), **(ctx.obj if isinstance(ctx.obj, dict) else {})}
+    open_cockpit({**(ctx.params or {}), **(ctx.obj if isinstance(ctx.obj, dict) else {})})
+
+
+def open_cockpit(options: dict[str, Any]) -> None:
+    """Resolve the workspace from the global options (names as `Workspace.resolve` takes them) and run the app."""
+    import sys
+
+    from tui.core.workspace import WorkspaceError
+
     try:
         workspace = Workspace.resolve(workspace=options.get("workspace"), project_dir=options.get("project_dir"),
                                       profiles_dir=options.get("profiles_dir"), target=options.get("target"))

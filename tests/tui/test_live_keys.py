@@ -75,6 +75,19 @@ async def test_r_rebuilds_only_the_selected_model(workspace):
         assert app.view.nodes[uid].status == "success"
 
 
+async def test_at_80_columns_the_progress_line_shows_the_outcome_of_a_rebuild(workspace):
+    app = build_app(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        select(app, MODEL)
+        await run_key(pilot, "r")
+        progress = app.screen.query_one(RunProgress)
+        shown = plain(progress.content, width=progress.content_region.width).splitlines()[0]
+        finished = app.view.finished
+        assert f"{finished.status} · {app.view.done} nodes in " in shown, shown
+        assert shown.rstrip().endswith(("s", "…")) and "100%" in shown, shown
+
+
 async def test_shift_r_rebuilds_the_model_and_everything_downstream(workspace):
     app = build_app(workspace)
     async with app.run_test(size=SIZE) as pilot:

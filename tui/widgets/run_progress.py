@@ -15,6 +15,7 @@ from tui.core.run_view import RunView
 from tui.widgets.cells import OK, WARN, seconds
 
 BAR_WIDTH = 24
+NARROW_BAR_WIDTH = 12  # below 100 columns: the summary's end (nodes, time) must stay visible
 
 
 def summary(view: RunView, now: float) -> str:
@@ -22,9 +23,10 @@ def summary(view: RunView, now: float) -> str:
     if run is None:
         return "no run yet in this session: b builds everything"
     what = run.command + (f" -s {run.selector}" if run.selector else "") + (" --full-refresh" if run.full_refresh else "")
+    # The outcome first: on a narrow terminal the end of the line is what gets cut.
     if view.finished is None:
-        return f"{what} · {view.done}/{view.planned or '?'} nodes · {seconds(now - run.started_at)}"
-    return f"{what} · {view.finished.status} · {view.done} nodes in {seconds(view.finished.elapsed_s)}"
+        return f"{view.done}/{view.planned or '?'} nodes · {seconds(now - run.started_at)} · {what}"
+    return f"{view.finished.status} · {view.done} nodes in {seconds(view.finished.elapsed_s)} · {what}"
 
 
 def bar(fraction: float | None, width: int = BAR_WIDTH) -> Text:
@@ -48,16 +50,22 @@ class RunProgress(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown = ""
+        self._last: tuple[float | None, str] = (0.0, "")
 
     def _draw(self, fraction: float | None, label: str) -> None:
+        self._last = (fraction, label)
         percent = "" if fraction is None else f"{fraction * 100:3.0f}%"
-        key = f"{fraction!r}|{label}"
+        width = BAR_WIDTH if self.size.width >= 100 else NARROW_BAR_WIDTH
+        key = f"{fraction!r}|{label}|{width}"
         if key == self._shown:
             return
         self._shown = key
-        text = bar(fraction)
+        text = bar(fraction, width)
         text.append(f" {percent:>4}  {label}", style="")
         self.update(text, layout=False)
+
+    def on_resize(self) -> None:
+        self._draw(*self._last)
 
     def show_run(self, view: RunView) -> None:
         if view.run is None:
