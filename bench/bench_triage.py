@@ -156,7 +156,8 @@ def measure(claims: int | None, workspace: Path | None = None, repeat: int = 3, 
     steps = {s["step"]: s["seconds"] for s in findings.get("steps", [])}
     families = {f: v for s in findings.get("steps", []) for f, v in s.get("family_seconds", {}).items()}
     measured = [profile_vs_summarize(ws, t, repeat) for t in tables]
-    return {"claims": claims or measured[0]["rows"], "raw_from": str(raw_from or ""), "root": str(root), "prepare": figures,
+    return {"claims": claims or measured[0]["rows"], "raw_from": str(raw_from or ""), "prepared": prepared,
+            "root": str(root), "prepare": figures,
             "triage_s": triage_s, "steps": steps, "families": families, "tables": measured,
             "fails": findings.get("counts", {}).get("fail", 0), "warns": findings.get("counts", {}).get("warn", 0),
             "fail_findings": sorted({(f["check"], f["object"], f["column"] or "") for f in findings.get("findings", [])
@@ -175,6 +176,7 @@ def markdown(result: dict) -> str:
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     data = (f"`--raw-from {result['raw_from']}`: its clean baseline, then its feeds" if result["raw_from"] else
+            f"`--prepared --workspace {result['root']}`" if result.get("prepared") else
             f"`--claims {result['claims']:,}`: baseline of {result['claims']:,} claims in {DAYS} daily feeds, then the incident's partner feed")
     lines = [f"`bench/bench_triage.py` {data} ({cores} cores shared, load average {load}, Python "
              f"{platform.python_version()}, DuckDB {duckdb.__version__}); medians (min–max) of interleaved runs.", "",
@@ -214,7 +216,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.raw_from and not (args.raw_from / ".complete").exists() and not (args.raw_from / "generator.json").exists():
         raise SystemExit(f"{args.raw_from} is not a finished generator folder")
-    result = measure(None if args.raw_from else args.claims, args.workspace, args.repeat, raw_from=args.raw_from,
+    result = measure(None if args.raw_from or args.prepared else args.claims, args.workspace, args.repeat, raw_from=args.raw_from,
                      prepared=args.prepared, tables=tuple(t for t in args.tables.split(",") if t),
                      triage=not args.no_triage)
     if args.json:
