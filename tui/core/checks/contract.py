@@ -28,7 +28,7 @@ def contract_findings(ctx: CheckContext) -> list[Finding]:
         expected = list(contracts[source].expected)
         if not breaches:
             findings.append(Finding(CHECK, PASS, source, None,
-                                    f"{len(files)} files match the {len(expected)} declared columns" if files
+                                    f"{len(files)} file{'s' if len(files) != 1 else ''} match{'es' if len(files) == 1 else ''} the {len(expected)} declared columns" if files
                                     else f"no file matches {contracts[source].pattern}", {"files": len(files)}))
             continue
         groups: dict[tuple[str, str, str], list[Breach]] = {}
