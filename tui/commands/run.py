@@ -11,8 +11,10 @@ and builds the demo dataset.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import threading
+import time
 from typing import Annotated, Any, Optional
 
 import typer
@@ -23,6 +25,8 @@ from tui.commands.output import (EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAG
 from tui.core import errors
 from tui.core.events import RunFinished
 from tui.core.workspace import Workspace
+
+CANCEL_GRACE_S = 10.0
 
 app = typer.Typer()
 
@@ -119,13 +123,28 @@ def _invoke_interruptibly(session: Any, kwargs: dict) -> RunFinished:
         diag("cancelling… (Ctrl+C again to quit at once)")
         session.cancel()
         try:
-            while not done.wait(0.1):
-                pass
+            _wait_after_cancel(session, done)
         except KeyboardInterrupt:
             os._exit(EXIT_CANCELLED)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["finished"]
+
+
+def _wait_after_cancel(session: Any, done: threading.Event) -> None:
+    """dbt normally returns within a second of a cancel. If it does not, leave anyway: DuckDB keeps
+    its last committed state (as after kill -9) and the next start marks the run interrupted. The
+    threads' stacks go to the workspace log, to find what held dbt."""
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    while not done.wait(0.1):
+        if time.monotonic() > deadline:
+            log_dir = session.workspace.log_path
+            log_dir.mkdir(parents=True, exist_ok=True)
+            with open(log_dir / "cancel-stuck.log", "a") as log:
+                faulthandler.dump_traceback(file=log, all_threads=True)
+            diag(f"dbt did not stop within {CANCEL_GRACE_S:g} s of the cancel: quitting; "
+                 f"tables keep their last committed version (details: {log_dir / 'cancel-stuck.log'})")
+            os._exit(EXIT_CANCELLED)
 
 
 @app.command()
