@@ -118,13 +118,19 @@ def test_history_import_of_a_real_run_results_json(project, built, tmp_path):
     assert {n["status"] for n in shown["nodes"]} == {r["status"] for r in results["results"]}
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """A child of a background job (e.g. CI started with `&`) inherits SIGINT ignored, and Python
+    then never raises KeyboardInterrupt; a command run in a terminal has the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_cancels_the_build_cleanly(project, tmp_path):
     slow = tmp_path / "slow"
     shutil.copytree(project, slow)
     (slow / "models" / "slow.sql").write_text(SLOW_SQL)
     process = subprocess.Popen([*CLI, "--project-dir", str(slow), "--workspace", str(tmp_path / "ws"), "run",
                                 "-s", "slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "DO_NOT_TRACK": "1"})
+                               env={**os.environ, "DO_NOT_TRACK": "1"}, preexec_fn=_sigint_as_in_a_terminal)
     assert "pipeline-tui run" in process.stderr.readline()  # the run has started
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
