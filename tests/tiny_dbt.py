@@ -36,3 +36,18 @@ def make_tiny_dbt_project(root: Path, extra: dict[str, str] | None = None) -> Pa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+def write_duckdb_project(project: Path, name: str, models: dict[str, str], schema: str) -> Path:
+    """A table-materialised dbt project `name` on DuckDB (file from env SHOP_DB) with these models
+    (paths under models/) and one `models/_models.yml`."""
+    (project / "models").mkdir(parents=True, exist_ok=True)
+    (project / "dbt_project.yml").write_text(f"name: {name}\nversion: '1.0'\nprofile: {name}\n"
+                                             f"models:\n  {name}:\n    +materialized: table\n")
+    (project / "profiles.yml").write_text(f"{name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                                          "      path: \"{{ env_var('SHOP_DB', 'shop.duckdb') }}\"\n")
+    for rel, sql in models.items():
+        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / "models" / rel).write_text(sql)
+    (project / "models" / "_models.yml").write_text(schema)
+    return project

@@ -12,6 +12,7 @@ import sys
 
 import duckdb
 import pytest
+from tiny_dbt import write_duckdb_project
 
 from tui.core.checks.triage import run_checks
 from tui.core.generator import add_next_day, generate
@@ -82,15 +83,8 @@ DECLARED = {"fct_customer_days_tested": "unique_combination_of_columns test",
 def shop(tmp_path_factory):
     root = tmp_path_factory.mktemp("grain-shop")
     project = root / "project"
+    write_duckdb_project(project, "grain_shop", MODELS, SCHEMA)
     (project / "tests" / "generic").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text("name: grain_shop\nversion: '1.0'\nprofile: grain_shop\n"
-                                             "models:\n  grain_shop:\n    +materialized: table\n")
-    (project / "profiles.yml").write_text("grain_shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-                                          "      path: \"{{ env_var('SHOP_DB', 'shop.duckdb') }}\"\n")
-    for rel, sql in MODELS.items():
-        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (project / "models" / rel).write_text(sql)
-    (project / "models" / "_models.yml").write_text(SCHEMA)
     (project / "tests" / "generic" / "unique_combination_of_columns.sql").write_text(GENERIC_TEST)
     ws_root = root / "workspace"
     return project, ws_root, Workspace.resolve(workspace=ws_root, project_dir=project, profiles_dir=project)

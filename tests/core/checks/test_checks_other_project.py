@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tiny_dbt import write_duckdb_project
 
 from tui.core.checks.triage import run_checks
 from tui.core.workspace import Workspace
@@ -48,15 +49,7 @@ models:
 def shop(tmp_path_factory):
     root = tmp_path_factory.mktemp("shop")
     project = root / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text("name: shop\nversion: '1.0'\nprofile: shop\n"
-                                             "models:\n  shop:\n    +materialized: table\n")
-    (project / "profiles.yml").write_text("shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-                                          "      path: \"{{ env_var('SHOP_DB', 'shop.duckdb') }}\"\n")
-    for rel, sql in MODELS.items():
-        (project / "models" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (project / "models" / rel).write_text(sql)
-    (project / "models" / "_models.yml").write_text(SCHEMA)
+    write_duckdb_project(project, "shop", MODELS, SCHEMA)
     return project, root / "workspace"
 
 
