@@ -39,7 +39,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors, session_dbt
+from tui.core import errors, session_dbt, session_warm
 from tui.core.dbt_events import EventTranslator
 from tui.core.events import RunFinished, Warned
 from tui.core.fingerprint import ProjectFingerprint
@@ -201,7 +201,8 @@ class DbtSession:
             if self._cancel.is_set():  # asked before dbt started: it skips every node
                 self._start_cancelling()
         try:
-            return runner.invoke(args)
+            with session_warm.CHATTER.on():
+                return runner.invoke(args)
         finally:
             with self._cancel_lock:
                 self._invoke_thread = None
@@ -269,7 +270,8 @@ class DbtSession:
         self._fingerprint.snapshot()
         translator = EventTranslator("parse", None, self.workspace.target, False, lambda event: None)
         args = ["parse", *self._common_args(), *(["--vars", vars_key] if vars else [])]
-        result = self._runner_cls(callbacks=[translator]).invoke(args)
+        with session_warm.CHATTER.on():
+            result = self._runner_cls(callbacks=[translator]).invoke(args)
         self._release_connections()
         if not result.success or result.result is None:
             self.manifest = None

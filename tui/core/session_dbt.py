@@ -30,6 +30,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tui.core import session_warm
+
 WAKE_S = 0.02  # how often dbt's waiting scheduler looks at a cancel request
 CANCEL_MESSAGE = "cancelled by the user"
 _installed = False
@@ -112,6 +114,7 @@ def install_patches() -> None:
     _reuse_linked_graph()
     _filter_file_log_by_level()
     _serialize_duckdb_cursor_creation()
+    session_warm.install()
 
 
 def _skip_nodes_once_cancelled() -> None:

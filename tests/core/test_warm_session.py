@@ -1,0 +1,178 @@
+"""What a warm session skips on each invocation (`tui.core.session_warm`) without changing dbt's results.
+
+Real dbt, real DuckDB: a tiny project with a model in a schema of its own, built through `DbtSession`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tiny_dbt import TINY_ROWS, make_tiny_dbt_project
+from tui.core.events import NodeFinished
+from tui.core.session import DbtSession
+
+EXTRA_SCHEMA_MODEL = {"models/marts/fct_extra.sql": "{{ config(materialized='table', schema='extra') }}\n"
+                                                     "select id, price from {{ ref('stg_items') }}"}
+WRITE = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); c.close()"
+READ = ("import duckdb, sys, json; c = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(json.dumps(c.execute(sys.argv[2]).fetchall()))")
+
+
+def in_another_process(code: str, workspace, sql: str):
+    out = subprocess.run([sys.executable, "-c", code, str(workspace.warehouse), sql],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    from tui.core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("warm")
+    project = make_tiny_dbt_project(root / "project", EXTRA_SCHEMA_MODEL)
+    session = DbtSession(Workspace.resolve(workspace=root / "ws", project_dir=project))
+    finished = session.invoke("build")
+    assert finished.status == "success", finished.error
+    yield session
+    session.close()
+
+
+def new_log_lines(session, run):
+    log = session.workspace.log_path / "dbt.log"
+    before = log.stat().st_size
+    finished = run()
+    with log.open(encoding="utf-8") as handle:
+        handle.seek(before)
+        return finished, handle.read()
+
+
+# --- events -----------------------------------------------------------------------------------
+def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
+    from tui.core import session_warm
+
+    dropped = session_warm.CHATTER.dropped
+    events = []
+    finished = session.invoke("build", select="fct_items", on_event=events.append)
+    assert finished.status == "success", finished.error
+    assert session_warm.CHATTER.dropped - dropped > 20  # queries, connections, cache actions
+    done = {e.name: e for e in events if isinstance(e, NodeFinished)}
+    assert done["fct_items"].status == "success" and done["fct_items"].rows == TINY_ROWS
+    assert {done[t].status for t in ("unique_fct_items_id", "not_null_fct_items_id")} == {"pass"}
+    assert in_another_process(READ, session.workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
+
+
+def test_a_debug_file_log_still_gets_every_chatter_event(session):
+    from tui.core import session_warm
+
+    dropped = session_warm.CHATTER.dropped
+    finished, text = new_log_lines(session, lambda: session.invoke(
+        "build", select="fct_items", extra_args=("--log-level-file", "debug")))
+    assert finished.status == "success", finished.error
+    assert session_warm.CHATTER.dropped == dropped  # a logger wanted debug events: none dropped
+    assert "On model.tiny.fct_items: BEGIN" in text or "Using duckdb connection" in text
+    assert "SQL status:" in text and "count(*) as failures" in text  # SQLQueryStatus, the test's SQLQuery
+
+
+def test_the_info_log_is_the_same_without_chatter(session):
+    finished, text = new_log_lines(session, lambda: session.invoke("build", select="fct_items"))
+    assert finished.status == "success", finished.error
+    assert "OK created sql table model main.fct_items" in text and "PASS unique_fct_items_id" in text
+    assert "SQL status:" not in text and "[debug]" not in text
+
+
+def test_a_lazily_built_event_is_the_same_event():
+    DbtSession  # noqa: B018  (dbt is imported by the session fixture or here)
+    from dbt.adapters.events.types import SQLQuery
+
+    from tui.core import session_dbt, session_warm
+
+    session_dbt.install_patches()
+    eager = SQLQuery(conn_name="master", sql="select 1", node_info={})
+    with session_warm.CHATTER.on():
+        lazy = SQLQuery(conn_name="master", sql="select 1", node_info={})
+    assert session_warm.is_pending(lazy) and not session_warm.is_pending(eager)
+    assert lazy.message() == eager.message() and lazy.conn_name == "master"  # built on first read
+    assert not session_warm.is_pending(lazy) and lazy.to_dict() == eager.to_dict()
+    with session_warm.CHATTER.on():
+        changed = SQLQuery(conn_name="master", sql="select 1", node_info={})
+    changed.sql = "select 2"  # a write builds it first, then lands in the message
+    assert changed.to_dict()["sql"] == "select 2"
+
+
+# --- jinja, agate, plugins ----------------------------------------------------------------------
+def test_compiled_templates_are_reused_but_never_across_environments_or_contexts():
+    from dbt.clients import jinja as dbt_jinja
+    from dbt_common.clients import jinja
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    source = "{{ a + b }}"
+    assert dbt_jinja.get_rendered(source, {"a": 1, "b": 2}) == "3"
+    assert dbt_jinja.get_rendered(source, {"a": 10, "b": 5}) == "15"
+    assert dbt_jinja.get_rendered(source, {"a": 1, "b": 2}, native=True) == 3  # a native environment: an int
+    env = jinja.get_environment()
+    assert env.compile("{{ x }} cached") is jinja.get_environment().compile("{{ x }} cached")
+    native = jinja.get_environment(native=True).compile("{{ x }} cached")
+    assert native is not env.compile("{{ x }} cached")
+    with pytest.raises(Exception):
+        dbt_jinja.get_rendered("{{ unclosed", {})  # a syntax error is still one, and is not cached
+    with pytest.raises(Exception):
+        dbt_jinja.get_rendered("{{ unclosed", {})
+
+
+def test_type_testers_are_kept_per_text_columns_and_type_the_same():
+    from dbt_common.clients import agate_helper
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    assert agate_helper.build_type_tester(["a"], string_null_values=()) is \
+        agate_helper.build_type_tester(["a"], string_null_values=())
+    assert agate_helper.build_type_tester(["a"]) is not agate_helper.build_type_tester(["b"])
+    table = agate_helper.table_from_data_flat([{"a": "null", "n": 2}, {"a": "x", "n": 3}], ["a", "n"])
+    assert [type(t).__name__ for t in table.column_types] == ["Text", "Integer"]
+    assert list(table.columns["a"]) == ["null", "x"]  # text-only column: 'null' stays text
+    other = agate_helper.table_from_data_flat([{"b": "", "d": "2024-01-02"}], ["b", "d"])
+    assert list(other.columns["b"]) == [""]
+
+
+def test_plugin_modules_are_found_once_and_are_the_same():
+    import importlib
+    import pkgutil
+
+    from dbt.plugins.manager import PluginManager
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    fresh = {name: importlib.import_module(name) for _, name, _ in pkgutil.iter_modules() if name.startswith("dbt_")}
+    assert PluginManager.get_prefixed_modules() == fresh
+    assert PluginManager.get_prefixed_modules() == fresh
+
+
+# --- schemas ----------------------------------------------------------------------------------
+def test_unquoted_database_names():
+    from tui.core.session_warm import unquoted
+
+    assert unquoted('"warehouse"') == "warehouse"
+    assert unquoted('"we""ird"') == 'we"ird'
+    assert unquoted("warehouse") == "warehouse" and unquoted(None) is None and unquoted('"') == '"'
+
+
+def test_an_existing_schema_is_not_created_again_and_a_dropped_one_is(session):
+    finished, text = new_log_lines(session, lambda: session.invoke(
+        "build", select="fct_extra", extra_args=("--log-level-file", "debug")))
+    assert finished.status == "success", finished.error
+    assert "create schema if not exists" not in text  # main_extra exists: only listed
+    in_another_process(WRITE, session.workspace, "drop schema main_extra cascade")
+    finished, text = new_log_lines(session, lambda: session.invoke(
+        "build", select="fct_extra", extra_args=("--log-level-file", "debug")))
+    assert finished.status == "success", finished.error
+    assert 'create schema if not exists "warehouse"."main_extra"' in text
+    assert in_another_process(READ, session.workspace, "select count(*) from main_extra.fct_extra") == [[TINY_ROWS]]

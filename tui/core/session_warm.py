@@ -1,0 +1,230 @@
+"""Per-invocation work dbt redoes that a warm session skips, without changing what dbt builds or logs.
+
+Provides `install()` (once per process; `tui.core.session_dbt.install_patches` calls it) and
+`CHATTER`, the switch the session turns on around its own invocations (`with CHATTER.on(): ...`).
+Measured with py-spy on a warm `build -s dim_plans` (one model, 8 tests, ~320 dbt events), each
+of these was Python work holding the GIL on every invocation:
+
+- chatter events (~50-100 ms): dbt builds every event as a protobuf message through
+  `json_format.ParseDict` twice (the event, then its envelope with a timestamp parsed back from a
+  string), ~270 of them debug-level connection/query/cache chatter that no logger writes (the file
+  log is at info) and the app's callbacks never read. While `CHATTER` is on, those events are
+  built lazily (on first attribute access) and dropped unbuilt by `EventManager.fire_event` when
+  every logger's level is above debug. Anything that reads one still gets the whole event.
+- Jinja compilation (~30 ms): dbt compiles the same template strings (tests, configs, the profile,
+  query headers) on every invocation; compiled code is now kept by source and environment
+  settings, so a template is parsed and code-generated once per process.
+- agate type testers (~20 ms): dbt makes a new `TypeTester` (each with a parsedatetime calendar)
+  for every query result with text columns; one is now kept per set of text columns, as dbt
+  already does for its shared `DEFAULT_TYPE_TESTER`.
+- schema creation (~15-40 ms, a connection and four queries): dbt lists the schemas that exist
+  with the database name quoted (`"warehouse"`), which dbt-duckdb's `list_schemas` compares with
+  `lower(catalog_name)` as a string: nothing ever matches, so every selected schema was created
+  again (`create schema if not exists`) on a connection of its own. The name now reaches the
+  macro unquoted, so only a schema that is really missing is created, as dbt intends.
+- plugin discovery (~10 ms): dbt lists every module on `sys.path` for `dbt_*` plugins on every
+  invocation; the list is kept for the process (dbt itself keeps it when its test caching is on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from typing import Any
+
+# Debug-level dbt events fired hundreds of times per run that neither dbt's logic nor the app's
+# callbacks (`tui.core.dbt_events`) read; they only ever reach a debug log.
+CHATTER_EVENTS = frozenset({
+    "ConnectionUsed", "SQLQuery", "SQLQueryStatus", "CacheAction", "NewConnectionOpening",
+    "ConnectionClosed", "ConnectionReused", "WritingInjectedSQLForNode", "Rollback", "NodeCompiling",
+    "NodeExecuting", "JinjaLogDebug", "SQLCommit", "NewConnection", "ConnectionClosedInCleanup",
+    "ConnectionLeftOpenInCleanup", "ConnectionLeftOpen",
+})
+JINJA_CACHE_SIZE = 4096
+_installed = False
+
+
+class ChatterSwitch:
+    """On during the session's own invocations; dbt run by anyone else in the process sees every event."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._lock = threading.Lock()
+        self.dropped = 0  # events dropped unbuilt (tests)
+
+    @property
+    def enabled(self) -> bool:
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def on(self):
+        with self._lock:
+            self._depth += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._depth -= 1
+
+
+CHATTER = ChatterSwitch()
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    _build_chatter_lazily()
+    _drop_unwanted_chatter()
+    _cache_jinja_compilation()
+    _cache_type_testers()
+    _cache_plugin_modules()
+    _list_schemas_unquoted()
+
+
+# --- events -----------------------------------------------------------------------------------
+def _build_chatter_lazily() -> None:
+    from dbt_common.events.base_types import BaseEvent
+
+    original_init = BaseEvent.__init__
+
+    def __init__(self, *args, **kwargs):
+        if CHATTER.enabled and type(self).__name__ in CHATTER_EVENTS:
+            object.__setattr__(self, "_pending", (args, kwargs))
+        else:
+            original_init(self, *args, **kwargs)
+
+    def _built(self) -> Any:
+        pending = self.__dict__.pop("_pending", None)
+        if pending is not None:
+            original_init(self, *pending[0], **pending[1])
+        return object.__getattribute__(self, "pb_msg")
+
+    def __getattr__(self, key):  # only called when normal lookup fails, e.g. a field of pb_msg
+        pb_msg = _built(self)
+        return pb_msg if key == "pb_msg" else pb_msg.__getattribute__(key)
+
+    def __setattr__(self, key, value):
+        if key == "pb_msg":
+            object.__setattr__(self, key, value)
+        else:
+            _built(self).__setattr__(key, value)
+
+    BaseEvent.__init__, BaseEvent.__getattr__, BaseEvent.__setattr__ = __init__, __getattr__, __setattr__
+
+
+def is_pending(event: Any) -> bool:
+    """The event was never built (tests)."""
+    return "_pending" in event.__dict__
+
+
+def _drop_unwanted_chatter() -> None:
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.logger import _log_level_map
+
+    original = EventManager.fire_event
+
+    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
+        if (is_pending(e) and not force_warn_or_error_handling and (level or EventLevel.DEBUG) == EventLevel.DEBUG
+                and e.level_tag() == EventLevel.DEBUG and not os.environ.get("DBT_TEST_BINARY_SERIALIZATION")
+                and all(_log_level_map[logger.level] > logging.DEBUG for logger in self.loggers)):
+            CHATTER.dropped += 1
+            return None
+        return original(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
+
+    EventManager.fire_event = fire_event
+
+
+# --- jinja ------------------------------------------------------------------------------------
+def _cache_jinja_compilation() -> None:
+    """dbt makes a new environment per template but with the same settings; Jinja's generated code
+    depends only on those settings and the source (the context, the undefined class and the
+    globals are bound when the template is made from the code, which still happens every time)."""
+    from dbt_common.clients import jinja as dbt_jinja
+
+    environment_cls = dbt_jinja.MacroFuzzEnvironment
+    original = environment_cls.compile
+    cache: dict[tuple, Any] = {}
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if not isinstance(source, str) or dbt_jinja.MACRO_DEBUGGING:
+            return original(self, source, name, filename, raw, defer_init)
+        key = (type(self), source, name, filename, raw, defer_init, _settings(self))
+        code = cache.get(key)
+        if code is None:
+            code = original(self, source, name, filename, raw, defer_init)
+            if len(cache) >= JINJA_CACHE_SIZE:
+                cache.clear()
+            cache[key] = code
+        return code
+
+    environment_cls.compile = compile
+
+
+def _settings(env: Any) -> tuple:
+    """What Jinja's code generator reads from an environment besides the source."""
+    return (tuple(sorted(env.extensions)), frozenset(env.filters), frozenset(env.tests), env.finalize,
+            env.autoescape, env.optimized, env.is_async, env.newline_sequence, env.keep_trailing_newline,
+            env.trim_blocks, env.lstrip_blocks, env.block_start_string, env.variable_start_string,
+            env.comment_start_string, getattr(env, "intercepted_binops", None),
+            getattr(env, "intercepted_unops", None))
+
+
+# --- agate ------------------------------------------------------------------------------------
+def _cache_type_testers() -> None:
+    from dbt_common.clients import agate_helper
+
+    original = agate_helper.build_type_tester
+    cache: dict[tuple, Any] = {}
+
+    def build_type_tester(text_columns=(), string_null_values=("null", "")):
+        key = (tuple(text_columns), None if string_null_values is None else tuple(string_null_values))
+        tester = cache.get(key)
+        if tester is None:
+            tester = original(key[0], string_null_values=string_null_values)
+            if len(cache) >= 256:
+                cache.clear()
+            cache[key] = tester
+        return tester
+
+    agate_helper.build_type_tester = build_type_tester
+
+
+# --- plugins ----------------------------------------------------------------------------------
+def _cache_plugin_modules() -> None:
+    from dbt.plugins.manager import PluginManager
+
+    original = PluginManager.get_prefixed_modules.__func__
+    found: dict[type, dict] = {}
+
+    def get_prefixed_modules(cls):
+        if cls not in found:
+            found[cls] = original(cls)
+        return dict(found[cls])
+
+    PluginManager.get_prefixed_modules = classmethod(get_prefixed_modules)
+
+
+# --- schemas ----------------------------------------------------------------------------------
+def _list_schemas_unquoted() -> None:
+    try:
+        from dbt.adapters.duckdb.impl import DuckDBAdapter
+    except ImportError:  # another adapter: nothing to do
+        return
+    original = DuckDBAdapter.list_schemas
+
+    def list_schemas(self, database):
+        return original(self, unquoted(database))
+
+    DuckDBAdapter.list_schemas = list_schemas
+
+
+def unquoted(database: str | None) -> str | None:
+    """`"warehouse"` -> `warehouse` (a doubled quote inside stands for one); anything else as is."""
+    if isinstance(database, str) and len(database) >= 2 and database[0] == database[-1] == '"':
+        return database[1:-1].replace('""', '"')
+    return database
