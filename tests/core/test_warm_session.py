@@ -176,3 +176,65 @@ def test_an_existing_schema_is_not_created_again_and_a_dropped_one_is(session):
     assert finished.status == "success", finished.error
     assert 'create schema if not exists "warehouse"."main_extra"' in text
     assert in_another_process(READ, session.workspace, "select count(*) from main_extra.fct_extra") == [[TINY_ROWS]]
+
+
+# --- contexts ---------------------------------------------------------------------------------
+def test_macro_namespaces_hold_the_same_generators_as_dbt_builds(session):
+    from dbt.context.macros import MacroNamespaceBuilder
+
+    from tui.core import session_warm
+
+    manifest, packages = session.manifest, {}
+    for macro in manifest.macros.values():
+        packages.setdefault(macro.package_name, {})[macro.name] = macro
+    ctx, node, stack = {"marker": 1}, next(iter(manifest.nodes.values())), object()
+
+    def built(add_macros, root, search, internal):
+        builder = MacroNamespaceBuilder(root, search, stack, internal, node)
+        for package in packages.values():
+            add_macros(builder, package.values(), ctx)
+        spaces = {"internal": builder.internal_packages, "packages": builder.packages,
+                  "globals": {"-": builder.globals}, "locals": {"-": builder.locals}}
+        return {kind: {package: {name: (type(func), vars(func)) for name, func in space.items()}
+                       for package, space in by_package.items()} for kind, by_package in spaces.items()}
+
+    for root, search, internal in (("tiny", "tiny", ["dbt_duckdb", "dbt"]), ("tiny", "dbt_duckdb", ["dbt"]),
+                                   ("dbt_duckdb", "tiny", ["dbt"])):
+        ours = built(MacroNamespaceBuilder.add_macros, root, search, internal)
+        assert ours == built(session_warm.ORIGINALS["add_macros"], root, search, internal)
+        assert len(ours["internal"]["dbt"]) > 100
+        assert all(v["context"] is ctx and v["stack"] is stack and v["node"] is node
+                   for space in ours["internal"].values() for _, v in space.values())
+    assert ours["globals"]["-"] and built(MacroNamespaceBuilder.add_macros, "tiny", "dbt_duckdb", ["dbt"])["locals"]["-"]
+
+
+def test_the_flags_object_is_made_once_per_invocation_and_copied(session):
+    from argparse import Namespace
+
+    from dbt import flags
+
+    before = flags.get_flags()
+    try:
+        flags.set_flags(Namespace(WARN_ERROR=True, FULL_REFRESH=False, WHICH="build"))
+        first = flags.get_flag_obj()
+        first.WARN_ERROR = "changed by a context"
+        again = flags.get_flag_obj()
+        assert again.WARN_ERROR is True and again is not first and again.WHICH == "build"
+        flags.set_flags(Namespace(WARN_ERROR=False, FULL_REFRESH=True, WHICH="run"))
+        assert (flags.get_flag_obj().WARN_ERROR, flags.get_flag_obj().FULL_REFRESH) == (False, True)
+    finally:
+        flags.set_flags(before)
+
+
+def test_result_rows_are_still_validated():
+    from dbt.task.test import TestResultData
+    from dbt_common.dataclass_schema import ValidationError
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    row = {"failures": 0, "should_warn": False, "should_error": False, "adapter_response": {}}
+    for _ in range(2):
+        TestResultData.validate(dict(row))
+        with pytest.raises(ValidationError):
+            TestResultData.validate({**row, "failures": "many"})
