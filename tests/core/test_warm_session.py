@@ -238,3 +238,68 @@ def test_result_rows_are_still_validated():
         TestResultData.validate(dict(row))
         with pytest.raises(ValidationError):
             TestResultData.validate({**row, "failures": "many"})
+
+
+def test_event_envelopes_are_the_same_as_dbts():
+    from dbt.events.types import MainReportVersion
+    from dbt_common.events import base_types
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.types import Note
+
+    from tui.core import session_dbt, session_warm
+
+    session_dbt.install_patches()
+    ours, dbts = base_types.msg_from_base_event, session_warm.ORIGINALS["msg_from_base_event"]
+    for event, level in ((MainReportVersion(version="1.2.3", log_version=3), None),
+                         (Note(msg="a note"), EventLevel.WARN), (Note(msg="é ünïcode"), None)):
+        fast, slow = ours(event, level=level), dbts(event, level=level)
+        assert abs(fast.info.ts.ToMicroseconds() - slow.info.ts.ToMicroseconds()) < 5_000_000
+        fast.info.ts.CopyFrom(slow.info.ts)
+        assert fast == slow and fast.info.level == (level or event.level_tag()).value and fast.info.msg
+
+
+# --- the warehouse opened in advance ------------------------------------------------------------
+HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+        "sys.stdin.readline(); c.close()")
+
+
+def test_the_warehouse_is_opened_in_advance_and_free_after_the_run(session):
+    from tui.core import session_dbt
+
+    opened = session_dbt.OPENER.opened
+    for _ in range(2):
+        assert session.invoke("build", select="fct_items").status == "success"
+        assert in_another_process(READ, session.workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
+    assert session_dbt.OPENER.opened - opened == 2
+
+
+def test_a_warehouse_held_elsewhere_fails_the_run_in_one_line_and_the_next_run_works(session):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(session.workspace.warehouse)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        finished = session.invoke("build", select="fct_items")
+        assert finished.status == "error" and "lock" in finished.error.lower() and "\n" not in finished.error
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert session.invoke("build", select="fct_items").status == "success"
+    assert in_another_process(READ, session.workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
+
+
+def test_changed_profile_settings_replace_the_database_opened_in_advance(tmp_path):
+    from tui.core.workspace import Workspace
+
+    project = make_tiny_dbt_project(tmp_path / "project")
+    workspace = Workspace.resolve(workspace=tmp_path / "ws", project_dir=project)
+    session = DbtSession(workspace, history=None)
+    try:
+        assert session.invoke("build").status == "success"
+        profile = project / "profiles.yml"
+        profile.write_text(profile.read_text() + "        TimeZone: 'America/New_York'\n")
+        events = []
+        finished = session.invoke("run", select="fct_items", on_event=events.append)
+        assert finished.status == "success", finished.error  # no "different configuration" error
+        assert session.invoke("run", select="fct_items").status == "success"
+    finally:
+        session.close()
+    assert in_another_process(READ, workspace, "select count(*) from fct_items") == [[TINY_ROWS]]

@@ -179,6 +179,8 @@ class DbtSession:
         if not self.write_artifacts and command not in ("show", "ls", "list", "compile"):
             args.append("--no-write-json")  # run_results/manifest rewrite: ~0.3 s per run; history has the results
         session_dbt.GRAPH_REUSE.allow(self.manifest if command in GRAPH_REUSE_COMMANDS else None)
+        if command not in ("ls", "list"):  # commands that query the warehouse: open it while dbt sets up
+            session_dbt.OPENER.start()  # released below with dbt's connections
         result = self._run_dbt(self._runner_cls(manifest=self.manifest, callbacks=[translator]),
                                [*args, *extra_args])
         self.last_result = result

@@ -15,8 +15,10 @@ Provides:
     drops those below its level (~300 lines per warm rebuild, 20-60 ms); the filter now drops them
     first, so `dbt.log` gets exactly the same lines;
   * dbt-duckdb makes cursors from its shared connection under its lock (DuckDB 2.0 refuses two
-    calls at once on one connection: a node and the row count starting together failed one).
+    calls at once on one connection: a node and the row count starting together failed one), and
+    its first connection waits for `OPENER`, which reopened the warehouse in advance.
 - `CANCEL`: the process-wide `CancelState` (dbt runs one invocation per process at a time).
+- `OPENER` (`WarehouseOpener`): the warehouse opened again in a thread as an invocation starts.
 - `adapters()`, `cancel_queries()`, `stop_scheduling(thread_id)`, `release_connections()`,
   `count_rows(relation)`, `private_connections()`.
 """
@@ -238,6 +240,16 @@ def _serialize_duckdb_cursor_creation() -> None:
 
     LocalEnvironment.handle = handle
 
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    original_open = DuckDBConnectionManager.open.__func__
+
+    def open(cls, connection):
+        OPENER.wait()  # the database opened in advance, or not: either way settled before dbt looks
+        return original_open(cls, connection)
+
+    DuckDBConnectionManager.open = classmethod(open)
+
 
 # --- adapters ---------------------------------------------------------------------------------
 def adapters() -> list[Any]:
@@ -271,6 +283,7 @@ def stop_scheduling(thread_id: int | None) -> None:
 
 def release_connections() -> None:
     """Close dbt's connections and dbt-duckdb's database so the warehouse file is not held while idle."""
+    OPENER.wait()
     for adapter in adapters():
         try:
             adapter.cleanup_connections()
@@ -278,10 +291,61 @@ def release_connections() -> None:
             environment = getattr(manager, "_ENV", None)  # dbt-duckdb keeps its database open
             if environment is not None:
                 environment.close()
+                OPENER.remember(manager, environment)
             if hasattr(manager, "close_all_connections"):
                 manager.close_all_connections()
         except Exception:
             pass
+
+
+class WarehouseOpener:
+    """Opens the warehouse again, in a thread, as soon as an invocation starts (20-40 ms that DuckDB
+    spends without the GIL, while dbt loads the profile and selects the nodes on the invoking thread).
+
+    `release_connections` remembers dbt-duckdb's environment (its settings, the file closed);
+    `start()` puts it back and opens its database; dbt's first connection waits for that (`wait()`),
+    then goes on as usual: with other credentials (an edited profile) dbt closes it and makes its own.
+    A file another process holds fails here silently and then in dbt, with dbt's own error."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, Any] | None = None
+        self._thread: threading.Thread | None = None
+        self.opened = 0  # databases opened in advance (tests)
+
+    def remember(self, manager: Any, environment: Any) -> None:
+        self._last = (manager, environment) if hasattr(environment, "initialize_db") else None
+
+    def start(self) -> None:
+        last, self._last = self._last, None
+        if last is None or self._thread is not None:
+            return
+        manager, environment = last
+        with manager._LOCK:
+            if manager._ENV is not None:
+                return  # dbt made its own since
+            manager._ENV = environment
+        self._thread = threading.Thread(target=self._open, args=(environment,),
+                                        name="pipeline-tui-open-warehouse", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        thread = self._thread  # every caller waits (dbt's threads may open connections at once)
+        if thread is not None:
+            thread.join()
+            self._thread = None
+
+
+    def _open(self, environment: Any) -> None:
+        try:
+            with environment.lock:
+                if environment.conn is None:
+                    environment.conn = environment.initialize_db(environment.creds, environment._plugins)
+                    self.opened += 1
+        except Exception:  # dbt opens it itself and reports the error in its words
+            pass
+
+
+OPENER = WarehouseOpener()
 
 
 def private_connections() -> bool:
