@@ -24,25 +24,26 @@
 
 {% macro delete_lines_of_files_to_load(pattern) %}
     {#- Pre-hook of a model holding every line of its files: a file delivered again under the same name
-        (another size or modification time) is read again whole, so its old lines go first. -#}
+        (another size or modification time) is read again whole, so its old lines go first, and so does
+        its old version from the model's list of loaded files (the list names what the model holds). -#}
     {%- if is_incremental() -%}
     {%- set files = feed_files(pattern, not_loaded_by=this.identifier) -%}
-    delete from {{ this }}
-    where source_file in ({% for file in files %}{{ sql_string(file.name) }}{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+    {%- set names %}({% for file in files %}{{ sql_string(file.name) }}{{ ', ' if not loop.last }}{% else %}null{% endfor %}){% endset -%}
+    delete from {{ this }} where source_file in {{ names }};
+    delete from dbt_audit.loaded_files where model = '{{ this.identifier }}' and source_file in {{ names }}
     {%- endif -%}
 {% endmacro %}
 
 {% macro base_files_not_loaded(base, names_only=false) %}
-    {#- The file versions held by `base` (a model with every line of its files) that this model has
-        not loaded yet: a query (source_file, file_size, file_modified_at, lines), or with
-        `names_only` the list of file names, queried at run time. -#}
+    {#- The file versions `base` (a model with every line of its files, listing them here) holds that
+        this model has not loaded yet: a query (source_file, file_size, file_modified_at, lines), or
+        with `names_only` the list of file names, queried at run time. Read from the list, not from
+        `base` itself, so no run scans every row of the base table for it. -#}
     {%- set query -%}
-        select * from (
-            select source_file, file_size, file_modified_at, count(*) as lines
-            from {{ base }}
-            group by source_file, file_size, file_modified_at
-        ) as b
-        where not exists (
+        select source_file, file_size, file_modified_at, lines
+        from dbt_audit.loaded_files as b
+        where b.model = '{{ base.identifier }}'
+          and not exists (
             select 1 from dbt_audit.loaded_files as l
             where l.model = '{{ this.identifier }}' and l.source_file = b.source_file
               and l.file_size = b.file_size and l.file_modified_at = b.file_modified_at
@@ -52,11 +53,3 @@
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {{ return(run_query(query ~ ' order by source_file').columns[0].values() | list) }}
 {% endmacro %}
-
-{% macro newer_version_condition(order=['last_updated', 'source_file', 'source_line']) -%}
-    {#- The merge's update condition: the incoming row replaces the stored one only when it is newer
-        in `order` (the order the model's de-duplication and a full refresh use), so a version older
-        than the stored one never overwrites it and ties are broken the same way every time. -#}
-    ({% for c in order %}DBT_INTERNAL_SOURCE.{{ c }}{{ ", " if not loop.last }}{% endfor %})
-        > ({% for c in order %}DBT_INTERNAL_DEST.{{ c }}{{ ", " if not loop.last }}{% endfor %})
-{%- endmacro %}

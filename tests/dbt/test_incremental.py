@@ -136,9 +136,15 @@ def test_every_table_equals_a_full_refresh(sequence):
 
 
 def test_updated_rows_keep_their_first_load_time(sequence):
-    inc, _, _, _, _ = sequence
+    inc, _, steps, _, _ = sequence
     loads = inc.scalar("select count(distinct dbt_inserted_at) from stg_benefits__claims")
     assert loads == 4, "baseline, partner, regular feed and next day"
+    baseline_ids = sorted(steps["baseline"])
+    updated_since = [key for key in baseline_ids if steps["next_day"][key] != steps["baseline"][key]]
+    assert updated_since, "later feeds re-deliver baseline claims"
+    first_loads = inc.query("select distinct dbt_inserted_at from stg_benefits__claims "
+                            "where list_contains(?, claim_id)", [baseline_ids])
+    assert len(first_loads) == 1, "a replaced claim keeps the time it was first loaded"
 
 
 def test_a_run_with_no_new_file_inserts_and_updates_nothing(sequence):

@@ -29,13 +29,14 @@ with lines as (
 
 extracted as (
 
+    -- try(): a line that is not JSON gives a null list instead of an error, so each line is parsed
+    -- once (a json_valid guard parsed every line twice)
     select
         *,
-        read_error is null and json_valid(line) as is_valid_json,
-        case when read_error is null and json_valid(line) then json_extract_string(line, [
+        case when read_error is null then try(json_extract_string(line, [
             '$.claim_id', '$.employee_id', '$.plan_id', '$.service_date', '$.submitted_at', '$.amount',
             '$.severity', '$.status', '$.diagnosis_code', '$.last_updated'
-        ]) end as f
+        ])) end as f
     from lines
 
 ),
@@ -49,7 +50,7 @@ parsed as (
         file_modified_at,
         line as raw_line,
         read_error,
-        is_valid_json,
+        f is not null as is_valid_json,
         try_cast(trim(f[1]) as bigint) as claim_id,
         try_cast(trim(f[2]) as bigint) as employee_id,
         f[3] as plan_id_raw,

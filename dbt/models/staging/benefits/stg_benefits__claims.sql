@@ -1,10 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
+        incremental_strategy='newest_version',
         unique_key='claim_id',
-        merge_exclude_columns=['dbt_inserted_at'],
-        merge_update_condition=newer_version_condition(),
         on_schema_change='fail',
         pre_hook="{{ audit_incremental_start() }}",
         post_hook=["{{ record_loaded_files(base_files_not_loaded(ref('base_benefits__claims'))) }}",
@@ -17,7 +15,7 @@
 -- last_updated (a partner feed may carry later timestamps than the regular feed of the same day
 -- delivered after it). Each claim keeps its newest version, in the same order a full refresh uses:
 -- last_updated, then file name, then line. An incoming version older than the stored one does not
--- overwrite it (the merge's update condition), so the result never depends on delivery order.
+-- overwrite it (the newest_version strategy), so the result never depends on delivery order.
 {%- set new_files = base_files_not_loaded(ref('base_benefits__claims'), names_only=true) if is_incremental() else none %}
 
 with claims as (
