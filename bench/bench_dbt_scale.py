@@ -98,6 +98,8 @@ def full_build_rows(workspace, runs: int, env: dict, memory_limit: str | None, l
         ours_rss.append(built.peak_rss_mib)
         log(f"full build {run + 1}/{runs}: {built.seconds:.1f} s, peak {built.peak_rss_mib:.0f} MiB; straight SQL")
         result = _straight_child(workspace, env, memory_limit)
+        log(f"full build {run + 1}/{runs}: straight SQL {result['wall']:.1f} s; slowest nodes, dbt / straight: "
+            + _slowest_side_by_side(_latest_run(workspace)[1], result["per_node"]))
         straight.append(result["wall"])
         straight_rss.append(result["rss"])
         statements = result["statements"]
@@ -112,6 +114,11 @@ def full_build_rows(workspace, runs: int, env: dict, memory_limit: str | None, l
             "MiB", ours_rss, straight_rss, "straight SQL process", "< 6 GiB", ratio_of(ours_rss, straight_rss),
             peak < MEMORY_TARGET_MIB, f"highest of {len(ours_rss)} runs: {peak:,.0f} MiB"),
     ]
+
+
+def _slowest_side_by_side(dbt_nodes: dict[str, float], straight_nodes: dict[str, float], count: int = 6) -> str:
+    slowest = sorted(dbt_nodes, key=dbt_nodes.get, reverse=True)[:count]
+    return ", ".join(f"{name} {dbt_nodes[name]:.1f}/{straight_nodes.get(name, 0.0):.1f} s" for name in slowest)
 
 
 def _straight_child(workspace, env: dict, memory_limit: str | None) -> dict:
