@@ -303,3 +303,20 @@ def test_changed_profile_settings_replace_the_database_opened_in_advance(tmp_pat
     finally:
         session.close()
     assert in_another_process(READ, workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
+
+
+def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
+    import networkx as nx
+    from dbt.graph.graph import Graph
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    full = Graph(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("a", "e")]))
+    first = full.get_subset_graph(["a", "c", "d"])
+    assert sorted(first.graph.edges) == [("a", "c"), ("c", "d")]  # b cut out, its edge kept across it
+    first.graph.remove_node("a")  # dbt's queue consumes the graph it gets
+    second = full.get_subset_graph({"a", "c", "d"})
+    assert sorted(second.graph.edges) == [("a", "c"), ("c", "d")] and second.graph is not first.graph
+    other = Graph(nx.DiGraph([("a", "c"), ("c", "d")]))  # another graph object: its own cut
+    assert sorted(other.get_subset_graph(["c", "d"]).graph.edges) == [("c", "d")]
