@@ -320,3 +320,14 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
     assert sorted(second.graph.edges) == [("a", "c"), ("c", "d")] and second.graph is not first.graph
     other = Graph(nx.DiGraph([("a", "c"), ("c", "d")]))  # another graph object: its own cut
     assert sorted(other.get_subset_graph(["c", "d"]).graph.edges) == [("c", "d")]
+
+
+def test_a_behaviour_flag_is_still_attributed_to_the_module_that_declared_it():
+    from dbt_common.behavior_flags import Behavior
+
+    from tui.core import session_dbt
+
+    session_dbt.install_patches()
+    behavior = Behavior([{"name": "some_flag", "default": False, "description": "a test flag"}], {})
+    assert behavior.some_flag.no_warn is False
+    assert behavior.some_flag._behavior_change_event.flag_source == __name__  # this test module declared it

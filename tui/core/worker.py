@@ -33,6 +33,7 @@ event as `events.to_json`, and `{"type": "RequestFailed", "error"}` for a refuse
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import queue
@@ -245,6 +246,7 @@ class _Child:
         self.lock = threading.Lock()
         self.requests: queue.Queue = queue.Queue()
         self.session = DbtSession(workspace, **options)
+        self._frozen_manifest: Any = None
 
     def send(self, message: Any) -> None:
         line = message if isinstance(message, str) else json.dumps(message)
@@ -280,6 +282,19 @@ class _Child:
         self.send({"type": READY, "seconds": time.perf_counter() - began, "error": error})
         while (request := self.requests.get()) is not None:
             self._handle(request)
+            if self.session.manifest is not self._frozen_manifest:
+                self._freeze_heap()  # once the run's RunFinished went out (the first run is not held up)
+
+    def _freeze_heap(self) -> None:
+        """Move what lives as long as the manifest (dbt's modules, the parsed project: ~200k objects)
+        out of the garbage collector's view. Without it, a full collection every few warm rebuilds
+        scanned all of it: 60-200 ms each, 65-95 ms per rebuild on average (measured on the embedded
+        project). Done after the first run and after each re-parse (which thaws, collects the old
+        manifest, and freezes the new one): ~0.1-0.2 s while the worker is idle."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self._frozen_manifest = self.session.manifest
 
     def _handle(self, request: dict) -> None:
         from tui.core.events import to_json
