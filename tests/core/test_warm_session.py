@@ -53,13 +53,13 @@ def new_log_lines(session, run):
 
 # --- events -----------------------------------------------------------------------------------
 def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
-    from tui.core import session_warm
+    from tui.core import session_chatter
 
-    dropped = session_warm.CHATTER.dropped
+    dropped = session_chatter.CHATTER.dropped
     events = []
     finished = session.invoke("build", select="fct_items", on_event=events.append)
     assert finished.status == "success", finished.error
-    assert session_warm.CHATTER.dropped - dropped > 20  # queries, connections, cache actions
+    assert session_chatter.CHATTER.dropped - dropped > 20  # queries, connections, cache actions
     done = {e.name: e for e in events if isinstance(e, NodeFinished)}
     assert done["fct_items"].status == "success" and done["fct_items"].rows == TINY_ROWS
     assert {done[t].status for t in ("unique_fct_items_id", "not_null_fct_items_id")} == {"pass"}
@@ -67,13 +67,13 @@ def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
 
 
 def test_a_debug_file_log_still_gets_every_chatter_event(session):
-    from tui.core import session_warm
+    from tui.core import session_chatter
 
-    dropped = session_warm.CHATTER.dropped
+    dropped = session_chatter.CHATTER.dropped
     finished, text = new_log_lines(session, lambda: session.invoke(
         "build", select="fct_items", extra_args=("--log-level-file", "debug")))
     assert finished.status == "success", finished.error
-    assert session_warm.CHATTER.dropped == dropped  # a logger wanted debug events: none dropped
+    assert session_chatter.CHATTER.dropped == dropped  # a logger wanted debug events: none dropped
     assert "On model.tiny.fct_items: BEGIN" in text or "Using duckdb connection" in text
     assert "SQL status:" in text and "count(*) as failures" in text  # SQLQueryStatus, the test's SQLQuery
 
@@ -89,16 +89,16 @@ def test_a_lazily_built_event_is_the_same_event():
     DbtSession  # noqa: B018  (dbt is imported by the session fixture or here)
     from dbt.adapters.events.types import SQLQuery
 
-    from tui.core import session_dbt, session_warm
+    from tui.core import session_chatter, session_dbt
 
     session_dbt.install_patches()
     eager = SQLQuery(conn_name="master", sql="select 1", node_info={})
-    with session_warm.CHATTER.on():
+    with session_chatter.CHATTER.on():
         lazy = SQLQuery(conn_name="master", sql="select 1", node_info={})
-    assert session_warm.is_pending(lazy) and not session_warm.is_pending(eager)
+    assert session_chatter.is_pending(lazy) and not session_chatter.is_pending(eager)
     assert lazy.message() == eager.message() and lazy.conn_name == "master"  # built on first read
-    assert not session_warm.is_pending(lazy) and lazy.to_dict() == eager.to_dict()
-    with session_warm.CHATTER.on():
+    assert not session_chatter.is_pending(lazy) and lazy.to_dict() == eager.to_dict()
+    with session_chatter.CHATTER.on():
         changed = SQLQuery(conn_name="master", sql="select 1", node_info={})
     changed.sql = "select 2"  # a write builds it first, then lands in the message
     assert changed.to_dict()["sql"] == "select 2"

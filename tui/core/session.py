@@ -26,7 +26,10 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
 - After each invocation the adapter's connections are closed, so the warehouse file is free
   while the session is idle (other processes can read it).
 - What it changes in dbt for a long-lived process (cancel that stops at once, a linked graph kept
-  while the manifest is, a file log that formats only what it keeps) is in `tui.core.session_dbt`.
+  while the manifest is, a file log that formats only what it keeps, the warehouse reopened in a
+  thread as an invocation starts) is in `tui.core.session_dbt`; the per-invocation work a warm
+  rebuild skips (debug event chatter, Jinja compilation, schema re-creation, ...) in
+  `tui.core.session_warm` and `tui.core.session_chatter`.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors, session_dbt, session_warm
+from tui.core import errors, session_chatter, session_dbt
 from tui.core.dbt_events import EventTranslator
 from tui.core.events import RunFinished, Warned
 from tui.core.fingerprint import ProjectFingerprint
@@ -203,7 +206,7 @@ class DbtSession:
             if self._cancel.is_set():  # asked before dbt started: it skips every node
                 self._start_cancelling()
         try:
-            with session_warm.CHATTER.on():
+            with session_chatter.CHATTER.on():
                 return runner.invoke(args)
         finally:
             with self._cancel_lock:
@@ -272,7 +275,7 @@ class DbtSession:
         self._fingerprint.snapshot()
         translator = EventTranslator("parse", None, self.workspace.target, False, lambda event: None)
         args = ["parse", *self._common_args(), *(["--vars", vars_key] if vars else [])]
-        with session_warm.CHATTER.on():
+        with session_chatter.CHATTER.on():
             result = self._runner_cls(callbacks=[translator]).invoke(args)
         self._release_connections()
         if not result.success or result.result is None:

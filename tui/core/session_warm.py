@@ -1,41 +1,34 @@
 """Per-invocation work dbt redoes that a warm session skips, without changing what dbt builds or logs.
 
-Provides `install()` (once per process; `tui.core.session_dbt.install_patches` calls it) and
-`CHATTER`, the switch the session turns on around its own invocations (`with CHATTER.on(): ...`).
-Measured with py-spy on a warm `build -s dim_plans` (one model, 8 tests, ~320 dbt events), each
-of these was Python work holding the GIL on every invocation:
+Provides `install()` (once per process; `tui.core.session_dbt.install_patches` calls it), which also
+installs `tui.core.session_chatter` (dbt's debug event chatter built only when wanted), and
+`ORIGINALS` (dbt's own functions that a patch replaced outright, for tests to compare).
+Found with py-spy (`--gil`) on warm `build -s dim_plans` rebuilds of the embedded project (one
+model, 8 tests); the figures are GIL time per rebuild on the shared 2-core machine (load 3-6),
+so they are upper bounds:
 
-- chatter events (~50-100 ms): dbt builds every event as a protobuf message through
-  `json_format.ParseDict` twice (the event, then its envelope with a timestamp parsed back from a
-  string), ~270 of them debug-level connection/query/cache chatter that no logger writes (the file
-  log is at info) and the app's callbacks never read. While `CHATTER` is on, those events are
-  built lazily (on first attribute access) and dropped unbuilt by `EventManager.fire_event` when
-  every logger's level is above debug. Anything that reads one still gets the whole event. The
-  envelope of the events that are fired is filled field by field instead of through `ParseDict`
-  (same message; any value it does not take falls back to dbt's way).
-- Jinja compilation (~30 ms): dbt compiles the same template strings (tests, configs, the profile,
-  query headers) on every invocation; compiled code is now kept by source and environment
+- Jinja compilation (~15-30 ms): dbt compiles the same template strings (tests, configs, the
+  profile, query headers) on every invocation; compiled code is now kept by source and environment
   settings, so a template is parsed and code-generated once per process.
-- agate type testers (~20 ms): dbt makes a new `TypeTester` (each with a parsedatetime calendar)
-  for every query result with text columns; one is now kept per set of text columns, as dbt
-  already does for its shared `DEFAULT_TYPE_TESTER`.
-- schema creation (~15-40 ms, a connection and four queries): dbt lists the schemas that exist
-  with the database name quoted (`"warehouse"`), which dbt-duckdb's `list_schemas` compares with
-  `lower(catalog_name)` as a string: nothing ever matches, so every selected schema was created
-  again (`create schema if not exists`) on a connection of its own. The name now reaches the
-  macro unquoted, so only a schema that is really missing is created, as dbt intends.
-- macro namespaces (~30-50 ms): every node context (two per test, more per model) gets a
-  `MacroGenerator` for each of the ~700 macros of the project and its adapters, through three
-  chained `__init__`s and two method calls each; they are now made with the same four attributes
-  in one loop (the namespaces hold the same objects in the same places).
+- agate type testers (~10-20 ms): dbt makes a new `TypeTester` (each with a parsedatetime
+  calendar) for every query result with text columns; one is now kept per set of text columns, as
+  dbt already does for its shared `DEFAULT_TYPE_TESTER`.
+- schema creation (a connection and four queries, 15-40 ms of wall time): dbt lists the schemas
+  that exist with the database name quoted (`"warehouse"`), which dbt-duckdb's `list_schemas`
+  compares with `lower(catalog_name)` as a string: nothing ever matches, so every selected schema
+  was created again (`create schema if not exists`) on a connection of its own. The name now
+  reaches the macro unquoted, so only a schema that is really missing is created, as dbt intends.
+- macro namespaces (~2-3 ms): every node context (two per test, more per model) gets a
+  `MacroGenerator` for each of the ~530 macros; they are now made in one loop with the same four
+  attributes (the namespaces hold the same objects in the same places).
 - the `flags` context member (~5-10 ms): rebuilt from dbt's global flags for every context; now
   made once per invocation (per global flags object) and copied for each context.
 - schema validation (~5 ms): `dbtClassMixin.validate` made a new jsonschema validator for every
   test result row; one is kept per class (its JSON schema is already cached by dbt).
 - the selected subgraph (~10-20 ms): dbt copies the whole linked graph to cut out the selected
-  nodes on every invocation; with the linked graph reused (`session_dbt.GRAPH_REUSE`) the cut is
-  kept per graph object and selected set, and each invocation gets its own copy of it (dbt's
-  queue consumes the graph it is given).
+  nodes on every invocation; the cut is now kept per graph object (the session reuses the linked
+  graph while the manifest is unchanged, `session_dbt.GRAPH_REUSE`) and selected set, and each
+  invocation gets its own copy of it (dbt's queue consumes the graph it is given).
 - behaviour flag sources (~3 ms): the adapter names the module that declared each behaviour flag
   with `inspect.stack()`, which reads the source lines of every frame; the frames are now walked
   without their source (the same first module that is not dbt's behaviour-flag module).
@@ -45,50 +38,14 @@ of these was Python work holding the GIL on every invocation:
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import threading
 from typing import Any
 
-# Debug-level dbt events fired hundreds of times per run that neither dbt's logic nor the app's
-# callbacks (`tui.core.dbt_events`) read; they only ever reach a debug log.
-CHATTER_EVENTS = frozenset({
-    "ConnectionUsed", "SQLQuery", "SQLQueryStatus", "CacheAction", "NewConnectionOpening",
-    "ConnectionClosed", "ConnectionReused", "WritingInjectedSQLForNode", "Rollback", "NodeCompiling",
-    "NodeExecuting", "JinjaLogDebug", "SQLCommit", "NewConnection", "ConnectionClosedInCleanup",
-    "ConnectionLeftOpenInCleanup", "ConnectionLeftOpen", "NodeStart", "EndRunResult", "MainReportArgs",
-    "ResourceReport",
-})
+from tui.core import session_chatter
+from tui.core.session_chatter import ORIGINALS  # noqa: F401  (one registry for both modules)
+
 JINJA_CACHE_SIZE = 4096
-ORIGINALS: dict[str, Any] = {}  # dbt's own functions that a patch replaced outright (tests compare)
 _installed = False
-
-
-class ChatterSwitch:
-    """On during the session's own invocations; dbt run by anyone else in the process sees every event."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._lock = threading.Lock()
-        self.dropped = 0  # events dropped unbuilt (tests)
-
-    @property
-    def enabled(self) -> bool:
-        return self._depth > 0
-
-    @contextlib.contextmanager
-    def on(self):
-        with self._lock:
-            self._depth += 1
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self._depth -= 1
-
-
-CHATTER = ChatterSwitch()
 
 
 def install() -> None:
@@ -96,9 +53,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    _build_chatter_lazily()
-    _drop_unwanted_chatter()
-    _fill_envelopes_directly()
+    session_chatter.install()
     _cache_jinja_compilation()
     _cache_type_testers()
     _cache_plugin_modules()
@@ -108,88 +63,6 @@ def install() -> None:
     _cache_validators()
     _keep_subset_graphs()
     _name_flag_sources_without_source_lines()
-
-
-# --- events -----------------------------------------------------------------------------------
-def _build_chatter_lazily() -> None:
-    from dbt_common.events.base_types import BaseEvent
-
-    original_init = BaseEvent.__init__
-
-    def __init__(self, *args, **kwargs):
-        if CHATTER.enabled and type(self).__name__ in CHATTER_EVENTS:
-            object.__setattr__(self, "_pending", (args, kwargs))
-        else:
-            original_init(self, *args, **kwargs)
-
-    def _built(self) -> Any:
-        pending = self.__dict__.pop("_pending", None)
-        if pending is not None:
-            original_init(self, *pending[0], **pending[1])
-        return object.__getattribute__(self, "pb_msg")
-
-    def __getattr__(self, key):  # only called when normal lookup fails, e.g. a field of pb_msg
-        pb_msg = _built(self)
-        return pb_msg if key == "pb_msg" else pb_msg.__getattribute__(key)
-
-    def __setattr__(self, key, value):
-        if key == "pb_msg":
-            object.__setattr__(self, key, value)
-        else:
-            _built(self).__setattr__(key, value)
-
-    BaseEvent.__init__, BaseEvent.__getattr__, BaseEvent.__setattr__ = __init__, __getattr__, __setattr__
-
-
-def is_pending(event: Any) -> bool:
-    """The event was never built (tests)."""
-    return "_pending" in event.__dict__
-
-
-def _drop_unwanted_chatter() -> None:
-    from dbt_common.events.base_types import EventLevel
-    from dbt_common.events.event_manager import EventManager
-    from dbt_common.events.logger import _log_level_map
-
-    original = EventManager.fire_event
-
-    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
-        if (is_pending(e) and not force_warn_or_error_handling and (level or EventLevel.DEBUG) == EventLevel.DEBUG
-                and e.level_tag() == EventLevel.DEBUG and not os.environ.get("DBT_TEST_BINARY_SERIALIZATION")
-                and all(_log_level_map[logger.level] > logging.DEBUG for logger in self.loggers)):
-            CHATTER.dropped += 1
-            return None
-        return original(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
-
-    EventManager.fire_event = fire_event
-
-
-def _fill_envelopes_directly() -> None:
-    from datetime import datetime, timezone
-
-    from dbt_common.events import base_types, event_manager
-
-    original = ORIGINALS["msg_from_base_event"] = base_types.msg_from_base_event
-
-    def msg_from_base_event(event, level=None):
-        try:
-            envelope = getattr(event.PROTO_TYPES_MODULE, f"{type(event).__name__}Msg")()
-            info = envelope.info
-            info.level = level.value if level else event.level_tag().value
-            info.msg = event.message()
-            info.invocation_id = base_types.get_invocation_id()
-            info.extra.update(base_types.get_global_metadata_vars())
-            info.ts.FromDatetime(datetime.now(timezone.utc).replace(tzinfo=None))
-            info.pid = base_types.get_pid()
-            info.thread = base_types.get_thread_name()
-            info.code = event.code()
-            info.name = type(event).__name__
-            envelope.data.CopyFrom(event.pb_msg)
-            return envelope
-        except (TypeError, ValueError, AttributeError):  # e.g. a message that is not a string: dbt's way
-            return original(event, level=level)
-
-    base_types.msg_from_base_event = event_manager.msg_from_base_event = msg_from_base_event
 
 
 # --- jinja ------------------------------------------------------------------------------------
