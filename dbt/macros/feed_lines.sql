@@ -94,10 +94,13 @@
     {{ return({'skipped': skipped, 'with_empty_rows': with_empty_rows}) }}
 {% endmacro %}
 
-{% macro feed_lines(pattern, files, unreadable={'skipped': {}, 'crlf': []}) %}
+{% macro feed_lines(pattern, files, unreadable={'skipped': {}, 'crlf': []}, rejects_label=none) %}
     {#- source_file, file_size, file_modified_at, source_line, line, read_error: every line of `files`
         (from feed_files); `unreadable` from feed_line_errors. With no file, an empty result that still
-        names `pattern`, so a missing folder fails with DuckDB's "No files found" error. -#}
+        names `pattern`, so a missing folder fails with DuckDB's "No files found" error.
+        With `rejects_label` instead of `unreadable` (the optimistic read, see optimistic_read_suspects):
+        each file is read with ignore_errors, its skipped lines listed in temporary tables
+        `<rejects_label>__rejects_<n>` / `__scans_<n>`. -#}
     {%- if files | length == 0 %}
     select null::varchar as source_file, null::bigint as file_size, null::timestamp as file_modified_at,
            null::bigint as source_line, line, null::varchar as read_error
@@ -111,7 +114,9 @@
            timestamp {{ sql_string(file.modified) }} as file_modified_at,
            ordinality{% if skipped %} + coalesce(skipped.lines_before, 0){% endif %} as source_line,
            line, null::varchar as read_error
-    from read_csv({{ sql_string(file.path) }}, {{ feed_read_options(crlf) }}{% if skipped %}, ignore_errors=true{% endif %}) with ordinality
+    from read_csv({{ sql_string(file.path) }}, {{ feed_read_options(crlf) }}{% if skipped %}, ignore_errors=true{% endif %}
+        {%- if rejects_label %}, ignore_errors=true, store_rejects=true, rejects_table='{{ rejects_label }}__rejects_{{ loop.index }}',
+        rejects_scan='{{ rejects_label }}__scans_{{ loop.index }}'{% endif %}) with ordinality
     {{ skipped_lines_join('ordinality', skipped) }}
     {%- for line, reason, text in skipped %}
     union all
@@ -151,4 +156,25 @@
     union all
     {%- endfor %}
     select null::varchar, null::bigint, null::varchar, null::varchar where false
+{% endmacro %}
+
+{% macro optimistic_read_suspects(rejects_label, empty_rows_sql) %}
+    {#- After an optimistic read (feed_lines with `rejects_label`): the names of the files whose lines
+        it may not have numbered exactly, to read again exactly (feed_line_errors): a line the reader
+        skipped (invalid UTF-8, too long: in the rejects tables, which this drops), or an empty row
+        (`empty_rows_sql` gives their source_file: a blank line, or a CRLF file read as lines plus
+        empty rows). -#}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set tables = run_query("select table_name from duckdb_tables() where temporary and starts_with(table_name, '"
+        ~ rejects_label ~ "__rejects_')").columns[0].values() | list -%}
+    {%- set queries = [empty_rows_sql] -%}
+    {%- for table in tables -%}
+        {%- do queries.append("select parse_filename(s.file_path) from " ~ table ~ " join "
+            ~ table | replace('__rejects_', '__scans_') ~ " as s using (scan_id, file_id)") -%}
+    {%- endfor -%}
+    {%- set suspects = run_query("select distinct * from (" ~ queries | join(" union all ") ~ ") order by 1").columns[0].values() | list -%}
+    {%- for table in tables -%}
+        {%- do run_query("drop table " ~ table ~ "; drop table if exists " ~ table | replace('__rejects_', '__scans_')) -%}
+    {%- endfor -%}
+    {{ return(suspects) }}
 {% endmacro %}

@@ -1,11 +1,16 @@
 {#- The claims lines of `files` (from feed_files), parsed: one row per physical line with its file,
     line number, typed fields, reject reason (null when accepted), raw text for rejected lines only,
-    and the metadata columns. `unreadable` comes from feed_line_errors. -#}
+    and the metadata columns. `unreadable` (from feed_line_errors) or `rejects_label`: see feed_lines.
 
-{% macro parsed_claim_lines(pattern, files, unreadable={'skipped': {}, 'crlf': []}) %}
+    base_benefits__claims reads its files optimistically: one read with ignore_errors, then the
+    post-hook reread_suspect_claim_files reads again exactly (feed_line_errors first) only the files
+    where that read skipped a line or met an empty row. A clean feed is read once, not twice (the
+    quarantined read took 11.6 s of a 252 s build at the incident scale). -#}
+
+{% macro parsed_claim_lines(pattern, files, unreadable={'skipped': {}, 'crlf': []}, rejects_label=none) %}
     with lines as (
 
-        {{ feed_lines(pattern, files, unreadable) }}
+        {{ feed_lines(pattern, files, unreadable, rejects_label) }}
 
     ),
 
@@ -81,14 +86,38 @@
     select * from final
 {% endmacro %}
 
+{% macro claims_read_rejects() -%}
+    {{ this.identifier }}__read
+{%- endmacro %}
+
 {% macro append_new_claim_lines(pattern) %}
     {#- Post-hook of base_benefits__claims on an incremental run: insert the parsed lines of the file
-        versions not loaded yet (their old versions' lines went in the pre-hook). -#}
+        versions not loaded yet (their old versions' lines went in the pre-hook), read optimistically. -#}
     {%- if is_incremental() -%}
     {%- set files = feed_files(pattern, not_loaded_by=this.identifier) -%}
     {%- if files -%}
     insert into {{ this }} by name
-    select * from ({{ parsed_claim_lines(pattern, files, feed_line_errors(files, this.identifier)) }}) as new_lines
+    select * from ({{ parsed_claim_lines(pattern, files, rejects_label=claims_read_rejects()) }}) as new_lines
     {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+{% macro reread_suspect_claim_files(pattern) %}
+    {#- Post-hook of base_benefits__claims: the files this run read optimistically whose lines may be
+        misnumbered lose them and are read again exactly. -#}
+    {%- set suspects = optimistic_read_suspects(claims_read_rejects(),
+        "select source_file from " ~ this ~ " where dbt_job_id = '" ~ invocation_id ~ "' and reject_reason = 'blank_line'") -%}
+    {%- set files = [] -%}
+    {%- for file in feed_files(pattern) if file.name in suspects -%}{%- do files.append(file) -%}{%- endfor -%}
+    {%- if files -%}
+    delete from {{ this }} where dbt_job_id = '{{ invocation_id }}'
+        and source_file in ({% for file in files %}{{ sql_string(file.name) }}{{ ', ' if not loop.last }}{% endfor %});
+    insert into {{ this }} by name
+    select * from ({{ parsed_claim_lines(pattern, files, feed_line_errors(files, this.identifier)) }}) as read_exactly
+    {%- endif -%}
+{% endmacro %}
+
+{% macro drop_claims_read_rejects() %}
+    {#- Pre-hook: rejects tables left on this connection by an earlier failed run would name its files. -#}
+    {%- do optimistic_read_suspects(claims_read_rejects(), "select null::varchar where false") -%}
 {% endmacro %}

@@ -164,14 +164,16 @@ def test_a_header_only_file_and_an_empty_file_build(rel_built, tmp_path):
         assert con.execute("select count(*) from base_benefits__enrollments").fetchone() == (0,)
 
 
-def test_invalid_utf8_crlf_and_blank_lines_are_rejected_alone_with_their_line(rel_built, tmp_path):
+@pytest.mark.parametrize("mode", [(), ("--full-refresh",)], ids=["new_file", "full_refresh"])
+def test_invalid_utf8_crlf_and_blank_lines_are_rejected_alone_with_their_line(rel_built, tmp_path, mode):
     """A line that is not UTF-8 is rejected with its own reason and line; the lines after it, a CRLF
-    line and a blank line keep their line numbers; the rest of the feed loads (exit 0)."""
+    line and a blank line keep their line numbers; the rest of the feed loads (exit 0). Whether the
+    file is new to an incremental run or read again by a full refresh."""
     ws = copy_workspace(rel_built, tmp_path)
     good = [claim_line("valid", "", 990_000_000_001 + i).encode() for i in range(3)]
     (ws.raw_dir / FUZZ_FILE).write_bytes(good[0] + b"\n" + b'{"claim_id":2,"x":"\xff\xfe"}\n' + good[1] + b"\r\n"
                                          + b"\n" + good[2] + b"\n")
-    done = invoke(ws, "build", "-s", "base_benefits__claims+")
+    done = invoke(ws, "build", "-s", "base_benefits__claims+", *mode)
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
     loads, rejects, accepted = feed_facts(ws, "claims", FUZZ_FILE.split("/")[-1])
     assert loads == (5, 3, 2)

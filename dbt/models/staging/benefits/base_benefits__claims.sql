@@ -3,8 +3,9 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
-        pre_hook=["{{ audit_incremental_start() }}", "{{ delete_lines_of_files_to_load('claims/*.jsonl') }}"],
-        post_hook=["{{ append_new_claim_lines('claims/*.jsonl') }}",
+        pre_hook=["{{ drop_claims_read_rejects() }}", "{{ audit_incremental_start() }}",
+                  "{{ delete_lines_of_files_to_load('claims/*.jsonl') }}"],
+        post_hook=["{{ append_new_claim_lines('claims/*.jsonl') }}", "{{ reread_suspect_claim_files('claims/*.jsonl') }}",
                    "{{ record_loaded_files(lines_loaded_by_this_run()) }}", "{{ audit_incremental_finish() }}"]
     )
 }}
@@ -27,6 +28,5 @@
 {%- if is_incremental() %}
 select * from ({{ parsed_claim_lines(pattern, []) }}) as columns_only where false
 {%- else %}
-{%- set files = feed_files(pattern) %}
-{{ parsed_claim_lines(pattern, files, feed_line_errors(files, this.identifier)) }}
+{{ parsed_claim_lines(pattern, feed_files(pattern), rejects_label=claims_read_rejects()) }}
 {%- endif %}
