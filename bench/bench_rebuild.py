@@ -1,6 +1,7 @@
 """Warm rebuild of one model: the persistent worker (request -> RunFinished) vs `dbt build -s` as a subprocess.
 
-Usage: `.venv/bin/python bench/bench_rebuild.py [--model dim_plans] [--runs 9] [--cli-runs 5] [--size test]`
+Usage: `.venv/bin/python bench/bench_rebuild.py [--model dim_plans] [--runs 9] [--cli-runs 5] [--size test]
+[--no-write] [--json out.json]`
 
 In one run on the same machine and the same data: generates the embedded project's raw feeds
 (`--size`, default `test`) into a temporary workspace, builds it once through the worker, then
@@ -14,6 +15,7 @@ Targets: at least 10x faster than the CLI, median at most 0.4 s.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -101,6 +103,7 @@ def main() -> None:
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--size", default="test", help="generator size preset (test, demo, large)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--json", type=Path, help="also write every timing to this JSON file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-rebuild-") as tmp:
         workspace = Workspace.resolve(workspace=tmp)
@@ -114,6 +117,10 @@ def main() -> None:
           f"targets {'met' if met else 'missed'} | load {load:.1f}")
     row = (f"| {time.strftime('%Y-%m-%d %H:%M')} | {git_revision(REPO) or '-'} | `{args.model}` | {args.size} size | "
            f"{spread(warm)} | {spread(cli)} | **{ratio:.1f}x** | {'met' if met else 'missed'} | {load:.1f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"model": args.model, "size": args.size, "warm_s": warm, "cli_s": cli,
+                                         "ratio": ratio, "targets_met": met, "load_avg": load,
+                                         "revision": git_revision(REPO), "date": time.strftime("%Y-%m-%d %H:%M")}))
     if not args.no_write:
         write_section(row)
 

@@ -331,3 +331,25 @@ def test_a_behaviour_flag_is_still_attributed_to_the_module_that_declared_it():
     behavior = Behavior([{"name": "some_flag", "default": False, "description": "a test flag"}], {})
     assert behavior.some_flag.no_warn is False
     assert behavior.some_flag._behavior_change_event.flag_source == __name__  # this test module declared it
+
+
+# --- files ------------------------------------------------------------------------------------
+def test_compiled_sql_is_rewritten_only_when_it_changes(session):
+    project = session.workspace.project_dir
+    compiled = session.workspace.target_path / "compiled" / "tiny" / "models" / "marts" / "fct_items.sql"
+    run_sql = session.workspace.target_path / "run" / "tiny" / "models" / "marts" / "fct_items.sql"
+    assert session.invoke("build", select="fct_items").status == "success"
+    stamps = compiled.stat().st_mtime_ns, run_sql.stat().st_mtime_ns
+    text = compiled.read_text()
+    assert session.invoke("build", select="fct_items").status == "success"
+    assert (compiled.stat().st_mtime_ns, run_sql.stat().st_mtime_ns) == stamps and compiled.read_text() == text
+    model = project / "models" / "marts" / "fct_items.sql"
+    original = model.read_text()
+    try:
+        model.write_text(original.replace("price * 2 as price2", "price * 3 as price2"))
+        assert session.invoke("build", select="fct_items").status == "success"
+        assert "price * 3" in compiled.read_text() and "price * 3" in run_sql.read_text()
+    finally:
+        model.write_text(original)
+    assert session.invoke("build", select="fct_items").status == "success"
+    assert "price * 2" in compiled.read_text()
