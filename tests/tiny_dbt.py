@@ -28,6 +28,8 @@ TINY_FILES = {
 }
 TINY_ROWS = 4  # rows of raw_items.csv, hence of every model
 SLOW_SQL = "{{ config(materialized='table') }}\nselect sum(a.i * b.i) as s from range(200000) a(i), range(200000) b(i)"
+# about a second of DuckDB work: runs long enough for requests to arrive while one is running
+SLOWISH_SQL = "{{ config(materialized='table') }}\nselect sum(a.i * b.i) as s from range(30000) a(i), range(30000) b(i)"
 
 
 def make_tiny_dbt_project(root: Path, extra: dict[str, str] | None = None) -> Path:

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from rel_helpers import history_runs, invoke, wait_for
-from tiny_dbt import make_tiny_dbt_project
+from tiny_dbt import SLOWISH_SQL, make_tiny_dbt_project
 from tui.core.session import SessionBusy
 from tui.core.worker import WorkerClient
 from tui.core.workspace import Workspace
@@ -60,7 +60,9 @@ while True:
 @pytest.fixture(scope="module")
 def tiny_ws(tmp_path_factory) -> Workspace:
     root = tmp_path_factory.mktemp("rel_concurrency")
-    project = make_tiny_dbt_project(root / "project")
+    # a build lasts about a second, so run keys pressed in a burst arrive while one is running (with
+    # only the tiny models a warm run could end before the next key and nothing would be refused)
+    project = make_tiny_dbt_project(root / "project", {"models/marts/slowish.sql": SLOWISH_SQL})
     workspace = Workspace.resolve(workspace=root / "ws", project_dir=project, profiles_dir=project)
     assert invoke(workspace, "build").returncode == 0
     return workspace

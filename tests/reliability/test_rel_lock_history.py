@@ -16,19 +16,16 @@ import pytest
 
 from rel_helpers import (CLI, error_lines, history_runs, invoke, open_fds_to, relation_counts, wait_for,
                          wait_until, workspace_args)
-from tiny_dbt import TINY_ROWS, make_tiny_dbt_project
+from tiny_dbt import SLOWISH_SQL, TINY_ROWS, make_tiny_dbt_project
 from tui.core.workspace import Workspace
 from tui.launch import build_app
 from tui.widgets.error_bar import ErrorBar
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)"
-SLOWISH = "{{ config(materialized='table') }}\nselect sum(a.i * b.i) as s from range(30000) a(i), range(30000) b(i)"
-
-
 @pytest.fixture(scope="module")
 def tiny_ws(tmp_path_factory) -> Workspace:
     root = tmp_path_factory.mktemp("rel_lock")
-    project = make_tiny_dbt_project(root / "project", {"models/marts/slowish.sql": SLOWISH})
+    project = make_tiny_dbt_project(root / "project", {"models/marts/slowish.sql": SLOWISH_SQL})
     workspace = Workspace.resolve(workspace=root / "ws", project_dir=project, profiles_dir=project)
     assert invoke(workspace, "build").returncode == 0
     return workspace
