@@ -107,6 +107,7 @@
         misnumbered lose them and are read again exactly. -#}
     {%- set suspects = optimistic_read_suspects(claims_read_rejects(),
         "select source_file from " ~ this ~ " where dbt_job_id = '" ~ invocation_id ~ "' and reject_reason = 'blank_line'") -%}
+    {%- if not suspects -%}{{ return('') }}{%- endif -%}
     {%- set files = [] -%}
     {%- for file in feed_files(pattern) if file.name in suspects -%}{%- do files.append(file) -%}{%- endfor -%}
     {%- if files -%}
@@ -119,5 +120,5 @@
 
 {% macro drop_claims_read_rejects() %}
     {#- Pre-hook: rejects tables left on this connection by an earlier failed run would name its files. -#}
-    {%- do optimistic_read_suspects(claims_read_rejects(), "select null::varchar where false") -%}
+    {%- do drop_read_rejects(claims_read_rejects()) -%}
 {% endmacro %}

@@ -334,7 +334,6 @@ class WarehouseOpener:
             thread.join()
             self._thread = None
 
-
     def _open(self, environment: Any) -> None:
         try:
             with environment.lock:
