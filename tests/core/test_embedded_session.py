@@ -6,11 +6,13 @@ Expected row counts come from straight SQL over the raw feeds, independent of th
 from __future__ import annotations
 
 import shutil
+import threading
 
 import duckdb
 import pytest
 
 from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
+from tui.core import session_dbt
 from tui.core.history import HistoryStore
 from tui.core.session import DbtSession
 from tui.core.warehouse import query
@@ -61,6 +63,21 @@ def test_rebuild_of_one_model_streams_ordered_events_with_rows(session):
     model = next(e for e in done if e.name == "dim_plans")
     assert model.rows == raw_count(session.workspace) and model.est_cost_usd is not None
     assert all(e.status == "pass" for e in done if e.resource_type == "test")
+
+
+def test_row_counts_run_on_the_event_thread_not_on_dbts_node_threads(session, monkeypatch):
+    count_threads = []
+    real_count = session_dbt.count_rows
+
+    def counting_on(relation):
+        count_threads.append(threading.current_thread().name)
+        return real_count(relation)
+
+    monkeypatch.setattr(session_dbt, "count_rows", counting_on)
+    events = []
+    assert session.invoke("run", select="dim_plans", on_event=events.append).status == "success"
+    [rows] = [e.rows for e in events if isinstance(e, NodeFinished)]
+    assert rows == raw_count(session.workspace) and count_threads == ["pipeline-tui-events"]
 
 
 def test_the_second_invocation_reuses_the_manifest_and_an_edit_is_used(session):

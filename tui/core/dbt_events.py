@@ -4,9 +4,10 @@ Provides `EventTranslator`, a callable given to `dbtRunner(callbacks=[...])`. A 
 a thousand events, mostly connection and cache chatter; the translator looks at the event name
 first and drops everything it does not map, so only a few dozen objects reach the listeners.
 It also collects what the session needs to finish the run: failed nodes, the first error line,
-and whether the selection matched nothing. With `defer_counts=True`, a NodeFinished whose row count
-needs a query is emitted as a zero-argument callable that makes it (the session's event thread runs
-the count, so dbt's thread goes on at once).
+and whether the selection matched nothing. While `defer_counts()` is true (asked per node: dbt
+opens its connections only once the run starts), a NodeFinished whose row count needs a query is
+emitted as a zero-argument callable that makes it (the session's event thread runs the count, so
+dbt's thread goes on at once).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class EventTranslator:
     def __init__(self, command: str, selector: str | None, target: str | None, full_refresh: bool,
                  emit: Callable[[Any], None], *, count_rows: RowCounter | None = None,
                  rate_per_hour: float | None = None, cancelling: Callable[[], bool] = lambda: False,
-                 count_views: bool = False, defer_counts: bool = False):
+                 count_views: bool = False, defer_counts: Callable[[], bool] = lambda: False):
         self.defer_counts = defer_counts
         self.command, self.selector, self.target, self.full_refresh = command, selector, target, full_refresh
         self.emit, self.count_rows, self.rate = emit, count_rows, rate_per_hour
@@ -138,7 +139,7 @@ class EventTranslator:
         )
         if relation is None:
             self.emit(event)
-        elif self.defer_counts:
+        elif self.defer_counts():
             self.emit(lambda: replace(event, rows=self.count_rows(relation)))
         else:
             self.emit(replace(event, rows=self.count_rows(relation)))

@@ -172,7 +172,7 @@ class DbtSession:
         translator = EventTranslator(
             command, select, self.workspace.target, full_refresh, emit, count_rows=self._count_rows,
             rate_per_hour=self.cost_per_hour, cancelling=self._cancel.is_set, count_views=self.count_views,
-            defer_counts=session_dbt.private_connections())  # a count dbt's own end cannot close
+            defer_counts=session_dbt.private_connections)  # a count dbt's own end cannot close
         try:
             self._ensure_manifest(vars)
         except SessionError as error:
