@@ -91,11 +91,12 @@ def run_headless(ctx: typer.Context, command: str, select: list[str] | None = No
 
 
 def _first_start(workspace: Workspace) -> None:
-    """The embedded project with no data: generate the demo feeds (the build that follows builds them)."""
+    """The embedded project with no data or no warehouse: generate the demo feeds when there are none
+    (the build that follows builds the warehouse)."""
     from tui.core.workspace import ensure_demo_data
 
     if ensure_demo_data(workspace, lambda message, fraction=None: diag(message)):
-        diag("building the demo warehouse…")
+        diag("first build of the warehouse…")
 
 
 def _invoke_interruptibly(session: Any, kwargs: dict) -> RunFinished:
