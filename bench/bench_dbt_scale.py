@@ -65,7 +65,7 @@ def run_straight(target_path: Path, database: Path, raw_dir: Path, memory_limit:
     began = time.perf_counter()
     con = duckdb.connect(str(database))
     for setting in ("enable_progress_bar = false", f"file_search_path = '{raw_dir}'", "TimeZone = 'UTC'",
-                    *([f"memory_limit = '{memory_limit}'"] if memory_limit else [])):
+                    "preserve_insertion_order = false", *([f"memory_limit = '{memory_limit}'"] if memory_limit else [])):
         con.execute(f"set {setting}")
     schemas = {s.split(".")[1] for _, s in _relations(statements)}
     for schema in schemas:

@@ -100,24 +100,38 @@
         names `pattern`, so a missing folder fails with DuckDB's "No files found" error.
         With `rejects_label` instead of `unreadable` (the optimistic read, see optimistic_read_suspects):
         each file is read with ignore_errors, its skipped lines listed in temporary tables
-        `<rejects_label>__rejects_<n>` / `__scans_<n>`. -#}
+        `<rejects_label>__rejects_<n>_<k>` / `__scans_<n>_<k>`.
+        Line numbers come from `with ordinality`, which reads a file on one thread only, and the
+        parsing downstream of it stays on that thread. So a big file is read in `branches` (see
+        read_branches): branch k of n keeps the lines whose number is k modulo n, each branch reads the
+        whole file (reading is about a fifth of parsing) and DuckDB runs the branches of a union in
+        parallel (with preserve_insertion_order off, see profiles.yml). -#}
     {%- if files | length == 0 %}
     select null::varchar as source_file, null::bigint as file_size, null::timestamp as file_modified_at,
            null::bigint as source_line, line, null::varchar as read_error
     from read_csv({{ sql_string(pattern) }}, {{ feed_read_options() }})
     where false
     {%- endif %}
+    {%- set branches = read_branches(files) %}
     {%- for file in files %}
+    {%- set file_index = loop.index %}
     {%- set skipped = unreadable.skipped.get(file.name, []) %}
     {%- set crlf = file.name in unreadable.crlf %}
+    {%- set n = branches.get(file.name, 1) %}
+    {%- for k in range(n) %}
     select {{ sql_string(file.name) }} as source_file, {{ file.size }}::bigint as file_size,
            timestamp {{ sql_string(file.modified) }} as file_modified_at,
            ordinality{% if skipped %} + coalesce(skipped.lines_before, 0){% endif %} as source_line,
            line, null::varchar as read_error
     from read_csv({{ sql_string(file.path) }}, {{ feed_read_options(crlf) }}{% if skipped %}, ignore_errors=true{% endif %}
-        {%- if rejects_label %}, ignore_errors=true, store_rejects=true, rejects_table='{{ rejects_label }}__rejects_{{ loop.index }}',
-        rejects_scan='{{ rejects_label }}__scans_{{ loop.index }}'{% endif %}) with ordinality
+        {%- if rejects_label %}, ignore_errors=true, store_rejects=true, rejects_table='{{ rejects_label }}__rejects_{{ file_index }}_{{ k }}',
+        rejects_scan='{{ rejects_label }}__scans_{{ file_index }}_{{ k }}'{% endif %}) with ordinality
     {{ skipped_lines_join('ordinality', skipped) }}
+    {%- if n > 1 %}
+    where ordinality % {{ n }} = {{ k }}
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
     {%- for line, reason, text in skipped %}
     union all
     select {{ sql_string(file.name) }}, {{ file.size }}::bigint, timestamp {{ sql_string(file.modified) }},
@@ -125,6 +139,26 @@
     {%- endfor %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{% endmacro %}
+
+{% macro read_branches(files) %}
+    {#- {file name: branches} for the files of one read: each file gets enough branches that none is
+        a long lone tail on one thread, ceil(size * threads / total size), at most DuckDB's threads
+        (or var('feed_read_branches') when set); files under var('feed_split_min_bytes') (64 MiB) are
+        read whole (their reads are short). -#}
+    {%- set big = [] -%}
+    {%- for file in files if file.size > 0 and file.size >= var('feed_split_min_bytes') | int -%}
+        {%- do big.append(file) -%}
+    {%- endfor -%}
+    {%- if not execute or not big -%}{{ return({}) }}{%- endif -%}
+    {%- set forced = var('feed_read_branches') | int -%}
+    {%- set threads = run_query("select current_setting('threads')").columns[0].values()[0] | int if not forced else 0 -%}
+    {%- set total = big | sum(attribute='size') -%}
+    {%- set branches = {} -%}
+    {%- for file in big -%}
+        {%- do branches.update({file.name: forced or [1, [threads, ((file.size * threads + total - 1) // total)] | min] | max}) -%}
+    {%- endfor -%}
+    {{ return(branches) }}
 {% endmacro %}
 
 {% macro skipped_lines_join(line_column, skipped) %}
@@ -165,16 +199,28 @@
         (`empty_rows_sql` gives their source_file: a blank line, or a CRLF file read as lines plus
         empty rows). -#}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set tables = run_query("select table_name from duckdb_tables() where temporary and starts_with(table_name, '"
-        ~ rejects_label ~ "__rejects_')").columns[0].values() | list -%}
+    {%- set tables = read_rejects_tables(rejects_label) -%}
     {%- set queries = [empty_rows_sql] -%}
     {%- for table in tables -%}
         {%- do queries.append("select parse_filename(s.file_path) from " ~ table ~ " join "
             ~ table | replace('__rejects_', '__scans_') ~ " as s using (scan_id, file_id)") -%}
     {%- endfor -%}
     {%- set suspects = run_query("select distinct * from (" ~ queries | join(" union all ") ~ ") order by 1").columns[0].values() | list -%}
-    {%- for table in tables -%}
+    {%- do drop_read_rejects(rejects_label, tables) -%}
+    {{ return(suspects) }}
+{% endmacro %}
+
+{% macro read_rejects_tables(rejects_label) %}
+    {#- The temporary rejects tables an optimistic read with `rejects_label` left on this connection. -#}
+    {{ return(run_query("select table_name from duckdb_tables() where temporary and starts_with(table_name, '"
+        ~ rejects_label ~ "__rejects_')").columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro drop_read_rejects(rejects_label, tables=none) %}
+    {#- Drops the rejects and scans tables of an optimistic read with `rejects_label` (all of them when
+        `tables` is not given: an earlier failed run's would name its files). -#}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- for table in (tables if tables is not none else read_rejects_tables(rejects_label)) -%}
         {%- do run_query("drop table " ~ table ~ "; drop table if exists " ~ table | replace('__rejects_', '__scans_')) -%}
     {%- endfor -%}
-    {{ return(suspects) }}
 {% endmacro %}

@@ -164,11 +164,16 @@ def test_a_header_only_file_and_an_empty_file_build(rel_built, tmp_path):
         assert con.execute("select count(*) from base_benefits__enrollments").fetchone() == (0,)
 
 
-@pytest.mark.parametrize("mode", [(), ("--full-refresh",)], ids=["new_file", "full_refresh"])
+SPLIT_EVERY_FILE = ("--full-refresh", "--vars", "{feed_split_min_bytes: 1, feed_read_branches: 3}")
+
+
+@pytest.mark.parametrize("mode", [(), ("--full-refresh",), SPLIT_EVERY_FILE],
+                         ids=["new_file", "full_refresh", "full_refresh_split_reads"])
 def test_invalid_utf8_crlf_and_blank_lines_are_rejected_alone_with_their_line(rel_built, tmp_path, mode):
     """A line that is not UTF-8 is rejected with its own reason and line; the lines after it, a CRLF
     line and a blank line keep their line numbers; the rest of the feed loads (exit 0). Whether the
-    file is new to an incremental run or read again by a full refresh."""
+    file is new to an incremental run or read again by a full refresh, also when every file is read
+    in parallel branches (big files are)."""
     ws = copy_workspace(rel_built, tmp_path)
     good = [claim_line("valid", "", 990_000_000_001 + i).encode() for i in range(3)]
     (ws.raw_dir / FUZZ_FILE).write_bytes(good[0] + b"\n" + b'{"claim_id":2,"x":"\xff\xfe"}\n' + good[1] + b"\r\n"
@@ -183,6 +188,26 @@ def test_invalid_utf8_crlf_and_blank_lines_are_rejected_alone_with_their_line(re
         lines = dict(con.execute("select claim_id, source_line from base_benefits__claims where source_file = ? "
                                  "and reject_reason is null", [FUZZ_FILE.split("/")[-1]]).fetchall())
     assert lines == {990_000_000_001: 1, 990_000_000_002: 3, 990_000_000_003: 5}
+
+
+def test_split_reads_load_every_line_once_with_its_own_number(rel_built, tmp_path):
+    """Every claims file read in parallel branches (as big files are): each physical line is one row,
+    numbered as in the file, and carries that line's claim_id (parsed here by Python)."""
+    ws = copy_workspace(rel_built, tmp_path)
+    done = invoke(ws, "run", "-s", "base_benefits__claims", *SPLIT_EVERY_FILE)
+    assert done.returncode == 0, done.stderr
+    run_sql = next((ws.target_path / "run").rglob("base_benefits__claims.sql")).read_text()
+    assert "ordinality % 3 = 2" in run_sql  # the files were read in three branches
+    expected_lines, expected_ids = set(), {}
+    for path in sorted((ws.raw_dir / "claims").glob("*.jsonl")):
+        for number, line in enumerate(path.read_bytes().split(b"\n")[:-1], start=1):
+            expected_lines.add((path.name, number))
+            expected_ids[(path.name, number)] = json.loads(line)["claim_id"]
+    with connect(ws) as con:
+        rows = con.execute("select source_file, source_line, claim_id from base_benefits__claims").fetchall()
+    assert len(rows) == len(expected_lines) > 1000
+    assert {(file, line) for file, line, _ in rows} == expected_lines
+    assert all(int(expected_ids[(file, line)]) == claim_id for file, line, claim_id in rows if claim_id is not None)
 
 
 def test_changed_feed_columns_are_named_with_their_file(rel_built, tmp_path):
