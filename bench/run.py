@@ -43,7 +43,7 @@ SCALES = {
                   baseline_builds=3, cancel_runs=5, tui_size="test", label="(small: test size)"),
     # 4M baseline claims in one day, then the incident's partner feed: 5 x 4M = 20M claims in one file
     "incident": dict(sizes=dict(companies=200, employees=200_000, claims_per_day=4_000_000, days=1),
-                     memory_limit="5GB", runs=5, heavy_runs=2, gen_runs=1, baseline_builds=3, cancel_runs=3,
+                     memory_limit="5GB", runs=5, heavy_runs=3, gen_runs=1, baseline_builds=3, cancel_runs=3,
                      tui_size="demo", label="(incident: 4M + 20M claims)"),
 }
 STEPS = ("baseline_builds", "generator", "regression", "full_build", "triage_profile", "rebuild", "cancel",
