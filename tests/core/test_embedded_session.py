@@ -11,8 +11,8 @@ import threading
 import duckdb
 import pytest
 
-from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
 from tui.core import session_dbt
+from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
 from tui.core.history import HistoryStore
 from tui.core.session import DbtSession
 from tui.core.warehouse import query
