@@ -144,8 +144,10 @@
 {% macro read_branches(files) %}
     {#- {file name: branches} for the files of one read: each file gets enough branches that none is
         a long lone tail on one thread, ceil(size * threads / total size), at most DuckDB's threads
-        (or var('feed_read_branches') when set); files under var('feed_split_min_bytes') (64 MiB) are
-        read whole (their reads are short). -#}
+        and at most 8 (or var('feed_read_branches') when set); files under
+        var('feed_split_min_bytes') (64 MiB) are read whole (their reads are short). The cap: every
+        branch reads the whole file, about a fifth of the parse's work, so past ~8 branches the
+        reading is most of the time and more branches mostly burn cores. -#}
     {%- set big = [] -%}
     {%- for file in files if file.size > 0 and file.size >= var('feed_split_min_bytes') | int -%}
         {%- do big.append(file) -%}
@@ -156,7 +158,7 @@
     {%- set total = big | sum(attribute='size') -%}
     {%- set branches = {} -%}
     {%- for file in big -%}
-        {%- do branches.update({file.name: forced or [1, [threads, ((file.size * threads + total - 1) // total)] | min] | max}) -%}
+        {%- do branches.update({file.name: forced or [1, [threads, 8, ((file.size * threads + total - 1) // total)] | min] | max}) -%}
     {%- endfor -%}
     {{ return(branches) }}
 {% endmacro %}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -208,6 +209,23 @@ def test_split_reads_load_every_line_once_with_its_own_number(rel_built, tmp_pat
     assert len(rows) == len(expected_lines) > 1000
     assert {(file, line) for file, line, _ in rows} == expected_lines
     assert all(int(expected_ids[(file, line)]) == claim_id for file, line, claim_id in rows if claim_id is not None)
+
+
+def test_a_lone_big_file_is_read_in_as_many_branches_as_duckdb_has_threads(rel_built, tmp_path):
+    """The automatic split: a file that is the whole read gets one branch per DuckDB thread (at most 8)."""
+    ws = copy_workspace(rel_built, tmp_path)
+    files = sorted((ws.raw_dir / "claims").glob("*.jsonl"), key=lambda path: path.stat().st_size)
+    for path in files[:-1]:
+        path.unlink()
+    done = invoke(ws, "run", "-s", "base_benefits__claims", "--full-refresh", "--vars", "{feed_split_min_bytes: 1}")
+    assert done.returncode == 0, done.stderr
+    branches = min(8, duckdb.connect().execute("select current_setting('threads')").fetchone()[0])
+    run_sql = next((ws.target_path / "run").rglob("base_benefits__claims.sql")).read_text()
+    assert (f"ordinality % {branches} = {branches - 1}" in run_sql) if branches > 1 else ("ordinality %" not in run_sql)
+    with connect(ws) as con:
+        lines = con.execute("select count(*), count(distinct source_line), max(source_line) from base_benefits__claims").fetchone()
+    expected = files[-1].read_bytes().count(b"\n")
+    assert lines == (expected, expected, expected)
 
 
 def test_changed_feed_columns_are_named_with_their_file(rel_built, tmp_path):
