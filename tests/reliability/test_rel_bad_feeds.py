@@ -165,6 +165,11 @@ def test_a_header_only_file_and_an_empty_file_build(rel_built, tmp_path):
         assert con.execute("select count(*) from base_benefits__enrollments").fetchone() == (0,)
 
 
+def executed_claims_read(ws) -> str:
+    """The SQL dbt ran for base_benefits__claims in the workspace's last run."""
+    return next((ws.target_path / "run").rglob("base_benefits__claims.sql")).read_text()
+
+
 SPLIT_EVERY_FILE = ("--full-refresh", "--vars", "{feed_split_min_bytes: 1, feed_read_branches: 3}")
 
 
@@ -197,7 +202,7 @@ def test_split_reads_load_every_line_once_with_its_own_number(rel_built, tmp_pat
     ws = copy_workspace(rel_built, tmp_path)
     done = invoke(ws, "run", "-s", "base_benefits__claims", *SPLIT_EVERY_FILE)
     assert done.returncode == 0, done.stderr
-    run_sql = next((ws.target_path / "run").rglob("base_benefits__claims.sql")).read_text()
+    run_sql = executed_claims_read(ws)
     assert "ordinality % 3 = 2" in run_sql  # the files were read in three branches
     expected_lines, expected_ids = set(), {}
     for path in sorted((ws.raw_dir / "claims").glob("*.jsonl")):
@@ -220,7 +225,7 @@ def test_a_lone_big_file_is_read_in_as_many_branches_as_duckdb_has_threads(rel_b
     done = invoke(ws, "run", "-s", "base_benefits__claims", "--full-refresh", "--vars", "{feed_split_min_bytes: 1}")
     assert done.returncode == 0, done.stderr
     branches = min(8, duckdb.connect().execute("select current_setting('threads')").fetchone()[0])
-    run_sql = next((ws.target_path / "run").rglob("base_benefits__claims.sql")).read_text()
+    run_sql = executed_claims_read(ws)
     assert (f"ordinality % {branches} = {branches - 1}" in run_sql) if branches > 1 else ("ordinality %" not in run_sql)
     with connect(ws) as con:
         lines = con.execute("select count(*), count(distinct source_line), max(source_line) from base_benefits__claims").fetchone()

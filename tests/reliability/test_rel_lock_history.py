@@ -22,6 +22,8 @@ from tui.launch import build_app
 from tui.widgets.error_bar import ErrorBar
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)"
+
+
 @pytest.fixture(scope="module")
 def tiny_ws(tmp_path_factory) -> Workspace:
     root = tmp_path_factory.mktemp("rel_lock")
