@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tui.core.worker import WorkerClient  # noqa: E402
+from tui.core.dbt_host.worker import WorkerClient  # noqa: E402
 from tui.core.workspace import Workspace, ensure_demo_data, git_revision  # noqa: E402
 
 SECTION = "## Warm rebuild"

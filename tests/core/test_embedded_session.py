@@ -11,10 +11,10 @@ import threading
 import duckdb
 import pytest
 
-from tui.core import session_dbt
-from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
+from tui.core.dbt_host import host as session_dbt
+from tui.core.run_events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
 from tui.core.history import HistoryStore
-from tui.core.session import DbtSession
+from tui.core.dbt_host.session import DbtSession
 from tui.core.warehouse import query
 from tui.core.workspace import Workspace, embedded_project_dir
 

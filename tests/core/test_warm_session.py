@@ -1,4 +1,4 @@
-"""What a warm session skips on each invocation (`tui.core.session_warm`) without changing dbt's results.
+"""What a warm session skips on each invocation (`tui.core.dbt_host.patches.warm`) without changing dbt's results.
 
 Real dbt, real DuckDB: a tiny project with a model in a schema of its own, built through `DbtSession`.
 """
@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from tiny_dbt import TINY_ROWS, make_tiny_dbt_project
-from tui.core.events import NodeFinished
-from tui.core.session import DbtSession
+from tui.core.run_events import NodeFinished
+from tui.core.dbt_host.session import DbtSession
 
 EXTRA_SCHEMA_MODEL = {"models/marts/fct_extra.sql": "{{ config(materialized='table', schema='extra') }}\n"
                                                      "select id, price from {{ ref('stg_items') }}"}
@@ -53,7 +53,7 @@ def new_log_lines(session, run):
 
 # --- events -----------------------------------------------------------------------------------
 def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
-    from tui.core import session_chatter
+    from tui.core.dbt_host.patches import chatter as session_chatter
 
     dropped = session_chatter.CHATTER.dropped
     events = []
@@ -67,7 +67,7 @@ def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
 
 
 def test_a_debug_file_log_still_gets_every_chatter_event(session):
-    from tui.core import session_chatter
+    from tui.core.dbt_host.patches import chatter as session_chatter
 
     dropped = session_chatter.CHATTER.dropped
     finished, text = new_log_lines(session, lambda: session.invoke(
@@ -89,7 +89,8 @@ def test_a_lazily_built_event_is_the_same_event():
     DbtSession  # noqa: B018  (dbt is imported by the session fixture or here)
     from dbt.adapters.events.types import SQLQuery
 
-    from tui.core import session_chatter, session_dbt
+    from tui.core.dbt_host.patches import chatter as session_chatter
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     eager = SQLQuery(conn_name="master", sql="select 1", node_info={})
@@ -109,7 +110,7 @@ def test_compiled_templates_are_reused_but_never_across_environments_or_contexts
     from dbt.clients import jinja as dbt_jinja
     from dbt_common.clients import jinja
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     source = "{{ a + b }}"
@@ -129,7 +130,7 @@ def test_compiled_templates_are_reused_but_never_across_environments_or_contexts
 def test_type_testers_are_kept_per_text_columns_and_type_the_same():
     from dbt_common.clients import agate_helper
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     assert agate_helper.build_type_tester(["a"], string_null_values=()) is \
@@ -148,7 +149,7 @@ def test_plugin_modules_are_found_once_and_are_the_same():
 
     from dbt.plugins.manager import PluginManager
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     fresh = {name: importlib.import_module(name) for _, name, _ in pkgutil.iter_modules() if name.startswith("dbt_")}
@@ -158,7 +159,7 @@ def test_plugin_modules_are_found_once_and_are_the_same():
 
 # --- schemas ----------------------------------------------------------------------------------
 def test_unquoted_database_names():
-    from tui.core.session_warm import unquoted
+    from tui.core.dbt_host.patches.warm import unquoted
 
     assert unquoted('"warehouse"') == "warehouse"
     assert unquoted('"we""ird"') == 'we"ird'
@@ -182,7 +183,7 @@ def test_an_existing_schema_is_not_created_again_and_a_dropped_one_is(session):
 def test_macro_namespaces_hold_the_same_generators_as_dbt_builds(session):
     from dbt.context.macros import MacroNamespaceBuilder
 
-    from tui.core import session_warm
+    from tui.core.dbt_host.patches import warm as session_warm
 
     manifest, packages = session.manifest, {}
     for macro in manifest.macros.values():
@@ -231,7 +232,7 @@ def test_result_rows_are_still_validated():
     from dbt.task.test import TestResultData
     from dbt_common.dataclass_schema import ValidationError
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     row = {"failures": 0, "should_warn": False, "should_error": False, "adapter_response": {}}
@@ -247,7 +248,8 @@ def test_event_envelopes_are_the_same_as_dbts():
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.types import Note
 
-    from tui.core import session_dbt, session_warm
+    from tui.core.dbt_host import host as session_dbt
+    from tui.core.dbt_host.patches import warm as session_warm
 
     session_dbt.install_patches()
     ours, dbts = base_types.msg_from_base_event, session_warm.ORIGINALS["msg_from_base_event"]
@@ -265,7 +267,7 @@ HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held'
 
 
 def test_the_warehouse_is_opened_in_advance_and_free_after_the_run(session):
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     opened = session_dbt.OPENER.opened
     for _ in range(2):
@@ -310,7 +312,7 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
     import networkx as nx
     from dbt.graph.graph import Graph
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     full = Graph(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("a", "e")]))
@@ -326,7 +328,7 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
 def test_a_behaviour_flag_is_still_attributed_to_the_module_that_declared_it():
     from dbt_common.behavior_flags import Behavior
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host import host as session_dbt
 
     session_dbt.install_patches()
     behavior = Behavior([{"name": "some_flag", "default": False, "description": "a test flag"}], {})

@@ -1,7 +1,7 @@
 """Per-invocation work dbt redoes that a warm session skips, without changing what dbt builds or logs.
 
-Provides `install()` (once per process; `tui.core.session_dbt.install_patches` calls it), which also
-installs `tui.core.session_chatter` (dbt's debug event chatter built only when wanted), and
+Provides `install()` (once per process; `tui.core.dbt_host.host.install_patches` calls it), which also
+installs `tui.core.dbt_host.patches.chatter` (dbt's debug event chatter built only when wanted), and
 `ORIGINALS` (dbt's own functions that a patch replaced outright, for tests to compare).
 Found with py-spy (`--gil`) on warm `build -s dim_plans` rebuilds of the embedded project (one
 model, 8 tests); the figures are GIL time per rebuild on the shared 2-core machine (load 3-6),
@@ -45,8 +45,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tui.core import session_chatter
-from tui.core.session_chatter import ORIGINALS  # noqa: F401  (one registry for both modules)
+from tui.core.dbt_host.patches import chatter as session_chatter
+from tui.core.dbt_host.patches.chatter import ORIGINALS  # noqa: F401  (one registry for both modules)
 
 JINJA_CACHE_SIZE = 4096
 _installed = False

@@ -1,4 +1,4 @@
-"""dbt's event chatter, built and delivered only when something wants it (`tui.core.session_warm`).
+"""dbt's event chatter, built and delivered only when something wants it (`tui.core.dbt_host.patches.warm`).
 
 Provides `CHATTER` (the switch the session turns on around its own invocations: `with CHATTER.on():`),
 `install()` (once per process, from `session_warm.install`), `is_pending(event)` and `ORIGINALS`.
@@ -6,7 +6,7 @@ Provides `CHATTER` (the switch the session turns on around its own invocations: 
 dbt builds every event as a protobuf message through `json_format.ParseDict` twice (the event, then
 its envelope with a timestamp parsed back from a string). A warm `build -s dim_plans` fires ~320,
 ~280 of them debug-level connection/query/cache chatter (`CHATTER_EVENTS`) that no logger writes
-(the file log is at info) and the app's callbacks (`tui.core.dbt_events`) never read. While the
+(the file log is at info) and the app's callbacks (`tui.core.dbt_host.translator`) never read. While the
 switch is on, those are built lazily (on first attribute access) and dropped unbuilt by
 `EventManager.fire_event` when every logger's level is above debug: with `--log-level-file debug`
 they are all built and written as before. Anything that reads an event still gets all of it. The
@@ -24,7 +24,7 @@ import threading
 from typing import Any
 
 # Debug-level dbt events fired hundreds of times per run that neither dbt's logic nor the app's
-# callbacks (`tui.core.dbt_events`) read; they only ever reach a debug log.
+# callbacks (`tui.core.dbt_host.translator`) read; they only ever reach a debug log.
 CHATTER_EVENTS = frozenset({
     "ConnectionUsed", "SQLQuery", "SQLQueryStatus", "CacheAction", "NewConnectionOpening",
     "ConnectionClosed", "ConnectionReused", "WritingInjectedSQLForNode", "Rollback", "NodeCompiling",

@@ -14,8 +14,8 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   Each parse writes `<workspace target>/manifest.json` for `tui.core.project`.
 - One invocation at a time: a second `invoke` while one runs raises `SessionBusy` at once
   (or waits, with `wait=True`). `cancel()` from any thread stops the running invocation.
-- Events (`tui.core.events`) go to `on_event` as they happen, in order, from the session's event
-  thread (`tui.core.session_events`; dbt's threads only queue them); the session also records them
+- Events (`tui.core.run_events`) go to `on_event` as they happen, in order, from the session's event
+  thread (`tui.core.dbt_host.delivery`; dbt's threads only queue them); the session also records them
   in the run history (`HistoryStore`) unless `history=None` is passed, before `on_event` sees them.
   Every event is delivered before `invoke` returns.
 - Rows per model are counted on a connection of dbt's own adapter (same process, same DuckDB
@@ -27,9 +27,9 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   while the session is idle (other processes can read it).
 - What it changes in dbt for a long-lived process (cancel that stops at once, a linked graph kept
   while the manifest is, a file log that formats only what it keeps, the warehouse reopened in a
-  thread as an invocation starts) is in `tui.core.session_dbt`; the per-invocation work a warm
+  thread as an invocation starts) is in `tui.core.dbt_host.host`; the per-invocation work a warm
   rebuild skips (debug event chatter, Jinja compilation, schema re-creation, ...) in
-  `tui.core.session_warm` and `tui.core.session_chatter`.
+  `tui.core.dbt_host.patches.warm` and `tui.core.dbt_host.patches.chatter`.
 """
 
 from __future__ import annotations
@@ -42,14 +42,16 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors, session_chatter, session_dbt
-from tui.core.dbt_events import EventTranslator
-from tui.core.events import RunFinished, Warned
-from tui.core.fingerprint import ProjectFingerprint
+from tui.core import errors
+from tui.core.dbt_host.patches import chatter as session_chatter
+from tui.core.dbt_host import host as session_dbt
+from tui.core.dbt_host.translator import EventTranslator
+from tui.core.run_events import RunFinished, Warned
+from tui.core.dbt_host.fingerprint import ProjectFingerprint
 from tui.core.history import HistoryRecorder, HistoryStore
-from tui.core.session_dbt import prepare_dbt_environment  # noqa: F401  (part of this module's API)
-from tui.core.session_events import EventSink
-from tui.core.session_feeds import FeedContractWarnings
+from tui.core.dbt_host.host import prepare_dbt_environment  # noqa: F401  (part of this module's API)
+from tui.core.dbt_host.delivery import EventSink
+from tui.core.dbt_host.feed_warnings import FeedContractWarnings
 from tui.core.workspace import Workspace, git_revision
 
 COMMANDS = {"build": ["build"], "run": ["run"], "test": ["test"], "seed": ["seed"], "snapshot": ["snapshot"],
@@ -219,8 +221,8 @@ class DbtSession:
 
     def _restore_interrupted_swaps(self, translator: EventTranslator, emit) -> None:
         """A cancel can leave a table renamed to `X__dbt_backup` without its new version: give it its
-        previous table back (`tui.core.recovery`), so the model in flight keeps what it had."""
-        from tui.core.recovery import restore_interrupted_swaps
+        previous table back (`tui.core.dbt_host.recovery`), so the model in flight keeps what it had."""
+        from tui.core.dbt_host.recovery import restore_interrupted_swaps
 
         schemas = {(n.database, n.schema) for n in self.manifest.nodes.values()
                    if n.resource_type in ("model", "seed", "snapshot")}

@@ -1,4 +1,4 @@
-"""dbt plumbing for the warm session (`tui.core.session`): environment, in-process patches, adapters.
+"""dbt plumbing for the warm session (`tui.core.dbt_host.session`): environment, in-process patches, adapters.
 
 Provides:
 - `prepare_dbt_environment(project_dir)`: telemetry and version check off unless the user turned them
@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.core import session_warm
+from tui.core.dbt_host.patches import warm as session_warm
 
 WAKE_S = 0.02  # how often dbt's waiting scheduler looks at a cancel request
 CANCEL_MESSAGE = "cancelled by the user"
