@@ -1,27 +1,25 @@
-"""dbt's event chatter, built and delivered only when something wants it (`tui.core.dbt_host.patches.warm`).
+"""dbt's event chatter, built and delivered only when something wants it (speed patches).
 
-Provides `CHATTER` (the switch the session turns on around its own invocations: `with CHATTER.on():`),
-`install()` (once per process, from `session_warm.install`), `is_pending(event)` and `ORIGINALS`.
+Provides `PATCHES` (records for `patches.registry`), `CHATTER_EVENTS` and `is_pending(event)`.
 
 dbt builds every event as a protobuf message through `json_format.ParseDict` twice (the event, then
 its envelope with a timestamp parsed back from a string). A warm `build -s dim_plans` fires ~320,
 ~280 of them debug-level connection/query/cache chatter (`CHATTER_EVENTS`) that no logger writes
-(the file log is at info) and the app's callbacks (`tui.core.dbt_host.translator`) never read. While the
-switch is on, those are built lazily (on first attribute access) and dropped unbuilt by
-`EventManager.fire_event` when every logger's level is above debug: with `--log-level-file debug`
-they are all built and written as before. Anything that reads an event still gets all of it. The
-envelope of the events that are fired is filled field by field instead of through `ParseDict`
-(the same message; a value it does not take falls back to dbt's way). Measured with py-spy on a
-loaded 2-core machine: 50-100 ms of GIL time per warm rebuild before, ~20 ms after.
+(the file log is at info) and the app's callbacks (`tui.core.dbt_host.translator`) never read. While
+a host's invocation runs (`host.chatter.enabled`), those are built lazily (on first attribute access)
+and dropped unbuilt by `EventManager.fire_event` when every logger's level is above debug: with
+`--log-level-file debug` they are all built and written as before. Anything that reads an event
+still gets all of it. The envelope of the events that are fired is filled field by field instead of
+through `ParseDict` (the same message; a value it does not take falls back to dbt's way).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import threading
 from typing import Any
+
+from tui.core.dbt_host.patches.registry import Context, Patch, Site
 
 # Debug-level dbt events fired hundreds of times per run that neither dbt's logic nor the app's
 # callbacks (`tui.core.dbt_host.translator`) read; they only ever reach a debug log.
@@ -32,54 +30,20 @@ CHATTER_EVENTS = frozenset({
     "ConnectionLeftOpenInCleanup", "ConnectionLeftOpen", "NodeStart", "EndRunResult", "MainReportArgs",
     "ResourceReport",
 })
-ORIGINALS: dict[str, Any] = {}  # dbt's own functions that a patch replaced outright (tests compare)
-_installed = False
+COMMON = ("dbt-common", ">=1.39,<1.40")
+BASE_EVENT = "dbt_common.events.base_types:BaseEvent"
 
 
-class ChatterSwitch:
-    """On during the session's own invocations; dbt run by anyone else in the process sees every event."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._lock = threading.Lock()
-        self.dropped = 0  # events dropped unbuilt (tests)
-
-    @property
-    def enabled(self) -> bool:
-        return self._depth > 0
-
-    @contextlib.contextmanager
-    def on(self):
-        with self._lock:
-            self._depth += 1
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self._depth -= 1
+def _chatter(ctx: Context) -> Any:
+    host = ctx.current()
+    return host.chatter if host is not None and host.chatter.enabled else None
 
 
-CHATTER = ChatterSwitch()
-
-
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    _build_chatter_lazily()
-    _drop_unwanted_chatter()
-    _fill_envelopes_directly()
-
-
-# --- events -----------------------------------------------------------------------------------
-def _build_chatter_lazily() -> None:
-    from dbt_common.events.base_types import BaseEvent
-
-    original_init = BaseEvent.__init__
+def _build_chatter_lazily(ctx: Context) -> tuple:
+    original_init = ctx.original(0)
 
     def __init__(self, *args, **kwargs):
-        if CHATTER.enabled and type(self).__name__ in CHATTER_EVENTS:
+        if type(self).__name__ in CHATTER_EVENTS and _chatter(ctx) is not None:
             object.__setattr__(self, "_pending", (args, kwargs))
         else:
             original_init(self, *args, **kwargs)
@@ -100,7 +64,7 @@ def _build_chatter_lazily() -> None:
         else:
             _built(self).__setattr__(key, value)
 
-    BaseEvent.__init__, BaseEvent.__getattr__, BaseEvent.__setattr__ = __init__, __getattr__, __setattr__
+    return __init__, __getattr__, __setattr__
 
 
 def is_pending(event: Any) -> bool:
@@ -108,30 +72,31 @@ def is_pending(event: Any) -> bool:
     return "_pending" in event.__dict__
 
 
-def _drop_unwanted_chatter() -> None:
+def _drop_unwanted_chatter(ctx: Context) -> tuple:
     from dbt_common.events.base_types import EventLevel
-    from dbt_common.events.event_manager import EventManager
     from dbt_common.events.logger import _log_level_map
 
-    original = EventManager.fire_event
+    original = ctx.original()
 
     def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
-        if (is_pending(e) and not force_warn_or_error_handling and (level or EventLevel.DEBUG) == EventLevel.DEBUG
-                and e.level_tag() == EventLevel.DEBUG and not os.environ.get("DBT_TEST_BINARY_SERIALIZATION")
+        chatter = _chatter(ctx)
+        if (chatter is not None and is_pending(e) and not force_warn_or_error_handling
+                and (level or EventLevel.DEBUG) == EventLevel.DEBUG and e.level_tag() == EventLevel.DEBUG
+                and not os.environ.get("DBT_TEST_BINARY_SERIALIZATION")
                 and all(_log_level_map[logger.level] > logging.DEBUG for logger in self.loggers)):
-            CHATTER.dropped += 1
+            chatter.dropped += 1
             return None
         return original(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
 
-    EventManager.fire_event = fire_event
+    return (fire_event,)
 
 
-def _fill_envelopes_directly() -> None:
+def _fill_envelopes_directly(ctx: Context) -> tuple:
     from datetime import datetime, timezone
 
-    from dbt_common.events import base_types, event_manager
+    from dbt_common.events import base_types
 
-    original = ORIGINALS["msg_from_base_event"] = base_types.msg_from_base_event
+    original = ctx.original(0)
 
     def msg_from_base_event(event, level=None):
         try:
@@ -151,4 +116,23 @@ def _fill_envelopes_directly() -> None:
         except (TypeError, ValueError, AttributeError):  # e.g. a message that is not a string: dbt's way
             return original(event, level=level)
 
-    base_types.msg_from_base_event = event_manager.msg_from_base_event = msg_from_base_event
+    return msg_from_base_event, msg_from_base_event
+
+
+PATCHES = (
+    Patch("chatter.build_lazily", "replace", "speed", *COMMON, (
+        Site(BASE_EVENT, "__init__", signatures=("(self, *args, **kwargs)",)),
+        Site(BASE_EVENT, "__getattr__", source_hashes=("9badc6bd8ca368ed",)),
+        Site(BASE_EVENT, "__setattr__", source_hashes=("87b00a6af2a60796",))),
+        why="Debug chatter events are built only when something reads them.",
+        saving="", build=_build_chatter_lazily),
+    Patch("chatter.drop_unwanted", "wrap", "speed", *COMMON, (
+        Site("dbt_common.events.event_manager:EventManager", "fire_event", signatures=("(self, e, level=None, node=None, force_warn_or_error_handling=False)",)),),
+        why="Unbuilt chatter no logger wants is dropped before dbt builds it.",
+        saving="", build=_drop_unwanted_chatter, requires=("chatter.build_lazily",)),
+    Patch("chatter.fill_envelopes_directly", "replace", "speed", *COMMON, (
+        Site("dbt_common.events.base_types", "msg_from_base_event", source_hashes=("8ba90907047834a9",)),
+        Site("dbt_common.events.event_manager", "msg_from_base_event", source_hashes=("8ba90907047834a9",))),
+        why="Event envelopes are filled field by field instead of through protobuf's ParseDict.",
+        saving="", build=_fill_envelopes_directly),
+)
