@@ -116,9 +116,12 @@ def mismatch(site: Site, raw: Any) -> str | None:
         return f"{site.target} is gone"
     if site.signatures and signature(raw) not in site.signatures:
         return f"{site.target}{signature(raw)} has another signature"
-    if site.source_hashes and source_hash(raw) not in site.source_hashes:
-        return f"{site.target} has another body"
-    missing = [n for n in site.names if n not in inspect.getsource(_function(raw))]
+    try:
+        if site.source_hashes and source_hash(raw) not in site.source_hashes:
+            return f"{site.target} has another body"
+        missing = [n for n in site.names if n not in inspect.getsource(_function(raw))]
+    except (OSError, TypeError):  # no source to compare: it cannot be the body the patch was tested on
+        return f"{site.target} has another body (its source cannot be read)"
     return f"{site.target} no longer uses {', '.join(missing)}" if missing else None
 
 
