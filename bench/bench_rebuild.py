@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tui.core.worker import WorkerClient  # noqa: E402
+from tui.core.dbt_host.worker import WorkerClient  # noqa: E402
 from tui.core.workspace import Workspace, ensure_demo_data, git_revision  # noqa: E402
 
 SECTION = "## Warm rebuild"
@@ -73,6 +73,13 @@ def cli_times(workspace: Workspace, model: str, runs: int) -> list[float]:
     return times
 
 
+def dbt_versions() -> str:
+    """The dbt it ran (read from the installed metadata: `dbt --version` would query PyPI)."""
+    from importlib import metadata
+
+    return ", ".join(f"{name} {metadata.version(name)}" for name in ("dbt-core", "dbt-duckdb"))
+
+
 def spread(times: list[float]) -> str:
     return f"{statistics.median(times):.3f} s ({min(times):.2f}–{max(times):.2f})"
 
@@ -83,8 +90,8 @@ def write_section(row: str, path: Path = REPO / "BENCHMARKS.md") -> None:
               "subprocess on the same data and machine (the CLI after one untimed run, so with partial parsing).\n"
               "Median of N (min–max). Targets: ≥ 10x faster, median ≤ 0.4 s. The machine is 2 cores shared with\n"
               "other engineers' test runs (load average shown): absolute times drift, the ratio less.\n\n"
-              "| date | revision | model | data | warm worker | dbt CLI | ratio | targets | load avg |\n"
-              "|---|---|---|---|---:|---:|---:|---|---:|\n")
+              "| date | revision | model | data | warm worker | dbt CLI | ratio | targets | load avg | dbt |\n"
+              "|---|---|---|---|---:|---:|---:|---|---:|---|\n")
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n(.*?)(?=^## |\Z)", re.S | re.M)
     match = pattern.search(text)
@@ -105,6 +112,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--json", type=Path, help="also write every timing to this JSON file")
     args = parser.parse_args()
+    versions = dbt_versions()
+    print(versions)
     with tempfile.TemporaryDirectory(prefix="bench-rebuild-") as tmp:
         workspace = Workspace.resolve(workspace=tmp)
         ensure_demo_data(workspace, lambda message, fraction=None: print(message, file=sys.stderr), size=args.size)
@@ -114,12 +123,12 @@ def main() -> None:
     met = ratio >= TARGET_RATIO and statistics.median(warm) <= TARGET_MEDIAN_S
     load = os.getloadavg()[0]
     print(f"warm worker {spread(warm)} | dbt CLI {spread(cli)} | ratio {ratio:.1f}x | "
-          f"targets {'met' if met else 'missed'} | load {load:.1f}")
+          f"targets {'met' if met else 'missed'} | load {load:.1f} | {versions}")
     row = (f"| {time.strftime('%Y-%m-%d %H:%M')} | {git_revision(REPO) or '-'} | `{args.model}` | {args.size} size | "
-           f"{spread(warm)} | {spread(cli)} | **{ratio:.1f}x** | {'met' if met else 'missed'} | {load:.1f} |")
+           f"{spread(warm)} | {spread(cli)} | **{ratio:.1f}x** | {'met' if met else 'missed'} | {load:.1f} | {versions} |")
     if args.json:
         args.json.write_text(json.dumps({"model": args.model, "size": args.size, "warm_s": warm, "cli_s": cli,
-                                         "ratio": ratio, "targets_met": met, "load_avg": load,
+                                         "ratio": ratio, "targets_met": met, "load_avg": load, "dbt": versions,
                                          "revision": git_revision(REPO), "date": time.strftime("%Y-%m-%d %H:%M")}))
     if not args.no_write:
         write_section(row)

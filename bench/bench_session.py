@@ -1,4 +1,4 @@
-"""The warm dbt session as the TUI drives it (the persistent worker process, `tui.core.worker`):
+"""The warm dbt session as the TUI drives it (the persistent worker process, `tui.core.dbt_host.worker`):
 warm rebuild of one model, first rebuild after a cold start, and cancel latency mid-build.
 
 - `rebuild_rows(workspace, model, runs, env)`: from the request to its RunFinished through a warm
@@ -40,7 +40,7 @@ def _environment(env: dict):
 
 
 def _worker(workspace):
-    from tui.core.worker import WorkerClient
+    from tui.core.dbt_host.worker import WorkerClient
 
     client = WorkerClient(workspace)
     client.start()
@@ -69,7 +69,7 @@ def _first_rebuild(client, model: str) -> None:
 
 
 def _cold_rebuild(workspace, model: str) -> float:
-    from tui.core.worker import WorkerClient
+    from tui.core.dbt_host.worker import WorkerClient
 
     began = time.perf_counter()
     client = WorkerClient(workspace)
@@ -117,7 +117,7 @@ def rebuild_rows(workspace, model: str, runs: int, env: dict, label: str) -> lis
 
 def _cancel_once(client) -> tuple[float, int, int]:
     """(seconds from cancel to RunFinished, nodes started after the request, nodes finished before it)."""
-    from tui.core.events import NodeFinished, NodeStarted, RunFinished
+    from tui.core.run_events import NodeFinished, NodeStarted, RunFinished
 
     events, finished_at, requested = [], {}, {}
     ready = threading.Event()

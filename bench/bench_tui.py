@@ -194,7 +194,7 @@ def write_section(text: str) -> None:
 
 
 def client_name() -> str:
-    return "persistent worker process (tui.core.worker.WorkerClient, views counted)"
+    return "persistent worker process (tui.core.dbt_host.worker.WorkerClient, views counted)"
 
 
 def main() -> None:

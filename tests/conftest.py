@@ -39,7 +39,7 @@ def tiny_workspace(tiny_template, tmp_path):
 @pytest.fixture(scope="session")
 def built_workspace(tmp_path_factory):
     """The embedded project, generated at the `test` size and built once (see module docstring)."""
-    from tui.core.session import DbtSession
+    from tui.core.dbt_host.session import DbtSession
     from tui.core.workspace import Workspace, ensure_demo_data
 
     root = tmp_path_factory.mktemp("built_workspace")

@@ -1,6 +1,6 @@
 """The bridge between the app and the dbt worker process.
 
-Provides `DbtBridge`: starts the persistent worker (`tui.core.worker.WorkerClient`) and sends it
+Provides `DbtBridge`: starts the persistent worker (`tui.core.dbt_host.worker.WorkerClient`) and sends it
 requests from daemon threads, which only wait on the pipe (daemon threads rather than Textual
 thread workers: Textual waits for its workers at exit, and a worker still importing dbt would
 hold up quitting by seconds). Events land in a deque and a

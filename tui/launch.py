@@ -26,7 +26,7 @@ def client_factory(workspace: Workspace) -> Callable[[], Any]:
     """The persistent warm dbt worker process; built in a thread after the first frame."""
 
     def make_client() -> Any:
-        from tui.core.worker import WorkerClient
+        from tui.core.dbt_host.worker import WorkerClient
 
         # Views are counted too: staging row counts are what shows a fan-out or a lost feed.
         return WorkerClient(workspace, count_views=True)

@@ -11,10 +11,9 @@ import threading
 import duckdb
 import pytest
 
-from tui.core import session_dbt
-from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
+from tui.core.run_events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
 from tui.core.history import HistoryStore
-from tui.core.session import DbtSession
+from tui.core.dbt_host.session import DbtSession
 from tui.core.warehouse import query
 from tui.core.workspace import Workspace, embedded_project_dir
 
@@ -67,13 +66,13 @@ def test_rebuild_of_one_model_streams_ordered_events_with_rows(session):
 
 def test_row_counts_run_on_the_event_thread_not_on_dbts_node_threads(session, monkeypatch):
     count_threads = []
-    real_count = session_dbt.count_rows
+    real_count = session.host.count_rows
 
     def counting_on(relation):
         count_threads.append(threading.current_thread().name)
         return real_count(relation)
 
-    monkeypatch.setattr(session_dbt, "count_rows", counting_on)
+    monkeypatch.setattr(session.host, "count_rows", counting_on)
     events = []
     assert session.invoke("run", select="dim_plans", on_event=events.append).status == "success"
     [rows] = [e.rows for e in events if isinstance(e, NodeFinished)]

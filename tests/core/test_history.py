@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tui.core.events import NodeFinished, RunFinished, RunStarted
+from tui.core.run_events import NodeFinished, RunFinished, RunStarted
 from tui.core.history import HistoryRecorder, HistoryStore
 from tui.core.history_import import RunResultsError, import_run_results
 
@@ -61,7 +61,7 @@ def test_runs_left_running_by_a_dead_process_become_interrupted(tmp_path):
     path = tmp_path / "h.sqlite"
     script = textwrap.dedent(f"""
         from tui.core.history import HistoryStore
-        from tui.core.events import RunStarted
+        from tui.core.run_events import RunStarted
         HistoryStore({str(path)!r}).start_run(RunStarted("ghost", "build", None, None, 1.0))
     """)
     subprocess.run([sys.executable, "-c", script], check=True)
@@ -101,7 +101,7 @@ def test_profiles_keep_json_payloads(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     from tui.core.history import HistoryStore, HistoryRecorder
-    from tui.core.events import RunStarted, NodeFinished, RunFinished
+    from tui.core.run_events import RunStarted, NodeFinished, RunFinished
     path, tag, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = HistoryStore(path)
     for i in range(runs):

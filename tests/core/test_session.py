@@ -12,8 +12,8 @@ import time
 import pytest
 
 from tiny_dbt import SLOW_SQL, TINY_ROWS, make_tiny_dbt_project
-from tui.core.events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
-from tui.core.session import DbtSession, SessionBusy
+from tui.core.run_events import NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted
+from tui.core.dbt_host.session import DbtSession, SessionBusy
 
 READ_ONLY = "import duckdb, sys, json; c = duckdb.connect(sys.argv[1], read_only=True); print(json.dumps(c.execute(sys.argv[2]).fetchall()))"
 
@@ -196,7 +196,7 @@ def test_the_dbt_log_keeps_info_lines_and_no_debug_lines(built):
 
 
 def test_feed_contract_warnings_follow_the_feeds(tmp_path):
-    from tui.core.session_feeds import FeedContractWarnings
+    from tui.core.dbt_host.feed_warnings import FeedContractWarnings
 
     manifest, raw = tmp_path / "manifest.json", tmp_path / "raw"
     raw.mkdir()

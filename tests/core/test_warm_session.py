@@ -1,4 +1,4 @@
-"""What a warm session skips on each invocation (`tui.core.session_warm`) without changing dbt's results.
+"""What a warm session skips on each invocation (`tui.core.dbt_host.patches.warm`) without changing dbt's results.
 
 Real dbt, real DuckDB: a tiny project with a model in a schema of its own, built through `DbtSession`.
 """
@@ -12,14 +12,23 @@ import sys
 import pytest
 
 from tiny_dbt import TINY_ROWS, make_tiny_dbt_project
-from tui.core.events import NodeFinished
-from tui.core.session import DbtSession
+from tui.core.run_events import NodeFinished
+from tui.core.dbt_host.session import DbtSession
 
 EXTRA_SCHEMA_MODEL = {"models/marts/fct_extra.sql": "{{ config(materialized='table', schema='extra') }}\n"
                                                      "select id, price from {{ ref('stg_items') }}"}
 WRITE = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); c.close()"
 READ = ("import duckdb, sys, json; c = duckdb.connect(sys.argv[1], read_only=True); "
         "print(json.dumps(c.execute(sys.argv[2]).fetchall()))")
+
+
+@pytest.fixture
+def host():
+    from tui.core.dbt_host.host import DbtHost
+
+    host = DbtHost()
+    host.install()
+    return host
 
 
 def in_another_process(code: str, workspace, sql: str):
@@ -53,13 +62,11 @@ def new_log_lines(session, run):
 
 # --- events -----------------------------------------------------------------------------------
 def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
-    from tui.core import session_chatter
-
-    dropped = session_chatter.CHATTER.dropped
+    dropped = session.host.chatter.dropped
     events = []
     finished = session.invoke("build", select="fct_items", on_event=events.append)
     assert finished.status == "success", finished.error
-    assert session_chatter.CHATTER.dropped - dropped > 20  # queries, connections, cache actions
+    assert session.host.chatter.dropped - dropped > 20  # queries, connections, cache actions
     done = {e.name: e for e in events if isinstance(e, NodeFinished)}
     assert done["fct_items"].status == "success" and done["fct_items"].rows == TINY_ROWS
     assert {done[t].status for t in ("unique_fct_items_id", "not_null_fct_items_id")} == {"pass"}
@@ -67,13 +74,11 @@ def test_chatter_is_dropped_unbuilt_and_the_results_are_unchanged(session):
 
 
 def test_a_debug_file_log_still_gets_every_chatter_event(session):
-    from tui.core import session_chatter
-
-    dropped = session_chatter.CHATTER.dropped
+    dropped = session.host.chatter.dropped
     finished, text = new_log_lines(session, lambda: session.invoke(
         "build", select="fct_items", extra_args=("--log-level-file", "debug")))
     assert finished.status == "success", finished.error
-    assert session_chatter.CHATTER.dropped == dropped  # a logger wanted debug events: none dropped
+    assert session.host.chatter.dropped == dropped  # a logger wanted debug events: none dropped
     assert "On model.tiny.fct_items: BEGIN" in text or "Using duckdb connection" in text
     assert "SQL status:" in text and "count(*) as failures" in text  # SQLQueryStatus, the test's SQLQuery
 
@@ -85,20 +90,18 @@ def test_the_info_log_is_the_same_without_chatter(session):
     assert "SQL status:" not in text and "[debug]" not in text
 
 
-def test_a_lazily_built_event_is_the_same_event():
-    DbtSession  # noqa: B018  (dbt is imported by the session fixture or here)
+def test_a_lazily_built_event_is_the_same_event(host):
     from dbt.adapters.events.types import SQLQuery
 
-    from tui.core import session_chatter, session_dbt
+    from tui.core.dbt_host.patches.chatter import is_pending
 
-    session_dbt.install_patches()
     eager = SQLQuery(conn_name="master", sql="select 1", node_info={})
-    with session_chatter.CHATTER.on():
+    with host.invocation():
         lazy = SQLQuery(conn_name="master", sql="select 1", node_info={})
-    assert session_chatter.is_pending(lazy) and not session_chatter.is_pending(eager)
+    assert is_pending(lazy) and not is_pending(eager)
     assert lazy.message() == eager.message() and lazy.conn_name == "master"  # built on first read
-    assert not session_chatter.is_pending(lazy) and lazy.to_dict() == eager.to_dict()
-    with session_chatter.CHATTER.on():
+    assert not is_pending(lazy) and lazy.to_dict() == eager.to_dict()
+    with host.invocation():
         changed = SQLQuery(conn_name="master", sql="select 1", node_info={})
     changed.sql = "select 2"  # a write builds it first, then lands in the message
     assert changed.to_dict()["sql"] == "select 2"
@@ -109,9 +112,9 @@ def test_compiled_templates_are_reused_but_never_across_environments_or_contexts
     from dbt.clients import jinja as dbt_jinja
     from dbt_common.clients import jinja
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     source = "{{ a + b }}"
     assert dbt_jinja.get_rendered(source, {"a": 1, "b": 2}) == "3"
     assert dbt_jinja.get_rendered(source, {"a": 10, "b": 5}) == "15"
@@ -129,9 +132,9 @@ def test_compiled_templates_are_reused_but_never_across_environments_or_contexts
 def test_type_testers_are_kept_per_text_columns_and_type_the_same():
     from dbt_common.clients import agate_helper
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     assert agate_helper.build_type_tester(["a"], string_null_values=()) is \
         agate_helper.build_type_tester(["a"], string_null_values=())
     assert agate_helper.build_type_tester(["a"]) is not agate_helper.build_type_tester(["b"])
@@ -148,9 +151,9 @@ def test_plugin_modules_are_found_once_and_are_the_same():
 
     from dbt.plugins.manager import PluginManager
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     fresh = {name: importlib.import_module(name) for _, name, _ in pkgutil.iter_modules() if name.startswith("dbt_")}
     assert PluginManager.get_prefixed_modules() == fresh
     assert PluginManager.get_prefixed_modules() == fresh
@@ -158,7 +161,7 @@ def test_plugin_modules_are_found_once_and_are_the_same():
 
 # --- schemas ----------------------------------------------------------------------------------
 def test_unquoted_database_names():
-    from tui.core.session_warm import unquoted
+    from tui.core.dbt_host.patches.duckdb import unquoted
 
     assert unquoted('"warehouse"') == "warehouse"
     assert unquoted('"we""ird"') == 'we"ird'
@@ -182,8 +185,8 @@ def test_an_existing_schema_is_not_created_again_and_a_dropped_one_is(session):
 def test_macro_namespaces_hold_the_same_generators_as_dbt_builds(session):
     from dbt.context.macros import MacroNamespaceBuilder
 
-    from tui.core import session_warm
-
+    if not session.host.registry.active("contexts.build_macro_namespaces"):
+        pytest.skip("dbt-core 1.12 builds its namespaces another way: the patch does not apply")
     manifest, packages = session.manifest, {}
     for macro in manifest.macros.values():
         packages.setdefault(macro.package_name, {})[macro.name] = macro
@@ -201,7 +204,8 @@ def test_macro_namespaces_hold_the_same_generators_as_dbt_builds(session):
     for root, search, internal in (("tiny", "tiny", ["dbt_duckdb", "dbt"]), ("tiny", "dbt_duckdb", ["dbt"]),
                                    ("dbt_duckdb", "tiny", ["dbt"])):
         ours = built(MacroNamespaceBuilder.add_macros, root, search, internal)
-        assert ours == built(session_warm.ORIGINALS["add_macros"], root, search, internal)
+        assert ours == built(session.host.registry.original("contexts.build_macro_namespaces"), root, search,
+                             internal)
         assert len(ours["internal"]["dbt"]) > 100
         assert all(v["context"] is ctx and v["stack"] is stack and v["node"] is node
                    for space in ours["internal"].values() for _, v in space.values())
@@ -231,9 +235,9 @@ def test_result_rows_are_still_validated():
     from dbt.task.test import TestResultData
     from dbt_common.dataclass_schema import ValidationError
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     row = {"failures": 0, "should_warn": False, "should_error": False, "adapter_response": {}}
     for _ in range(2):
         TestResultData.validate(dict(row))
@@ -247,10 +251,10 @@ def test_event_envelopes_are_the_same_as_dbts():
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.types import Note
 
-    from tui.core import session_dbt, session_warm
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
-    ours, dbts = base_types.msg_from_base_event, session_warm.ORIGINALS["msg_from_base_event"]
+    REGISTRY.install()
+    ours, dbts = base_types.msg_from_base_event, REGISTRY.original("chatter.fill_envelopes_directly")
     for event, level in ((MainReportVersion(version="1.2.3", log_version=3), None),
                          (Note(msg="a note"), EventLevel.WARN), (Note(msg="é ünïcode"), None)):
         fast, slow = ours(event, level=level), dbts(event, level=level)
@@ -265,13 +269,11 @@ HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held'
 
 
 def test_the_warehouse_is_opened_in_advance_and_free_after_the_run(session):
-    from tui.core import session_dbt
-
-    opened = session_dbt.OPENER.opened
+    opened = session.host.opener.opened
     for _ in range(2):
         assert session.invoke("build", select="fct_items").status == "success"
         assert in_another_process(READ, session.workspace, "select count(*) from fct_items") == [[TINY_ROWS]]
-    assert session_dbt.OPENER.opened - opened == 2
+    assert session.host.opener.opened - opened == 2
 
 
 def test_a_warehouse_held_elsewhere_fails_the_run_in_one_line_and_the_next_run_works(session):
@@ -310,9 +312,9 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
     import networkx as nx
     from dbt.graph.graph import Graph
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     full = Graph(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("a", "e")]))
     first = full.get_subset_graph(["a", "c", "d"])
     assert sorted(first.graph.edges) == [("a", "c"), ("c", "d")]  # b cut out, its edge kept across it
@@ -326,9 +328,9 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
 def test_a_behaviour_flag_is_still_attributed_to_the_module_that_declared_it():
     from dbt_common.behavior_flags import Behavior
 
-    from tui.core import session_dbt
+    from tui.core.dbt_host.patches import REGISTRY
 
-    session_dbt.install_patches()
+    REGISTRY.install()
     behavior = Behavior([{"name": "some_flag", "default": False, "description": "a test flag"}], {})
     assert behavior.some_flag.no_warn is False
     assert behavior.some_flag._behavior_change_event.flag_source == __name__  # this test module declared it

@@ -10,7 +10,7 @@ import io
 import json
 
 from tiny_dbt import make_tiny_dbt_project
-from tui.core.worker import _Child
+from tui.core.dbt_host.worker import _Child
 from tui.core.workspace import Workspace
 
 

@@ -14,10 +14,10 @@ import time
 import pytest
 
 from tiny_dbt import SLOW_SQL, TINY_ROWS, make_tiny_dbt_project
-from tui.core.events import NodeFinished, NodeStarted, RunStarted
+from tui.core.run_events import NodeFinished, NodeStarted, RunStarted
 from tui.core.history import HistoryStore
-from tui.core.session import SessionBusy
-from tui.core.worker import WorkerClient, WorkerError
+from tui.core.dbt_host.session import SessionBusy
+from tui.core.dbt_host.worker import WorkerClient, WorkerError
 from tui.core.workspace import Workspace
 
 
@@ -107,7 +107,7 @@ def test_the_child_writes_only_protocol_lines_to_stdout(tmp_path):
     ws = Workspace.resolve(workspace=tmp_path / "ws", project_dir=project).ensure_dirs()
     requests = json.dumps({"op": "run", "command": "build"}) + "\n"
     child = subprocess.Popen(
-        [sys.executable, "-m", "tui.core.worker", "--root", str(ws.root), "--project-dir", str(project),
+        [sys.executable, "-m", "tui.core.dbt_host.worker", "--root", str(ws.root), "--project-dir", str(project),
          "--profiles-dir", str(project)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     child.stdin.write(requests)
     child.stdin.flush()

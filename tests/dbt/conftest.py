@@ -1,5 +1,6 @@
 """Fixtures for the embedded dbt project's tests: generated raw feeds and real in-process dbt runs.
 
+dbt runs unpatched here (`plain_dbt`, and `DbtRun` uninstalls the patch registry before each run).
 Builds are shared per session (`baseline`, `incident`); tests that change data make their own
 workspace (`fresh_run`). Expected values come from tests/dbt/dbt_raw_expectations.py, which reads
 the raw files directly, never the models.
@@ -11,6 +12,16 @@ import pytest
 from dbt_workspace_run import DbtRun
 
 from tui.core.generator import generate
+
+
+@pytest.fixture(autouse=True)
+def plain_dbt():
+    """These tests claim plain dbt's behaviour: none of pipeline-tui's patches is on while they run."""
+    from tui.core.dbt_host.patches import REGISTRY
+
+    REGISTRY.uninstall()
+    yield
+    assert not REGISTRY.installed, "a test claiming plain dbt behaviour ran with pipeline-tui's patches"
 
 
 @pytest.fixture(scope="session")

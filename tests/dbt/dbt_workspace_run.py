@@ -1,4 +1,4 @@
-"""`DbtRun`: the real embedded dbt project (dbtRunner, in this process) on one tmp workspace.
+"""`DbtRun`: the real embedded dbt project (plain dbtRunner, unpatched, in this process) on one tmp workspace.
 
 Its own raw folder, warehouse, target and log paths; warnings collected from dbt's events.
 """
@@ -34,6 +34,10 @@ class DbtRun:
         """Run dbt with `args`; returns dbt's result. Warnings land in `self.warnings`."""
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
         from dbt.cli.main import dbtRunner
+
+        from tui.core.dbt_host.patches import REGISTRY
+
+        REGISTRY.uninstall()  # plain dbt, even when a warm session of an earlier test patched it
 
         def collect(event) -> None:
             if event.info.level == "warn":

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rel_helpers import connect, copy_workspace, invoke, relation_counts
-from tui.core.session import DbtSession
+from tui.core.dbt_host.session import DbtSession
 
 FUZZ_FILE = "claims/claims_zz_fuzz.jsonl"
 MODELS = "base_benefits__claims stg_benefits__rejects fct_feed_loads"

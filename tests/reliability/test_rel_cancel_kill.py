@@ -20,9 +20,9 @@ import time
 import pytest
 
 from rel_helpers import CLI, cli_env, copy_workspace, history_runs, leftovers, relation_counts, workspace_args
-from tui.core.events import NodeStarted, RunStarted
-from tui.core.session import DbtSession
-from tui.core.worker import WorkerClient
+from tui.core.run_events import NodeStarted, RunStarted
+from tui.core.dbt_host.session import DbtSession
+from tui.core.dbt_host.worker import WorkerClient
 
 RNG = random.Random(20261129)
 # CI keeps a few moments; `PIPELINE_TUI_REL_MOMENTS=20 pytest tests/reliability` runs the 20.
@@ -148,7 +148,7 @@ def test_kill_9_of_the_worker_process_at_random_points(rel_built, rel_reference,
 
 
 def test_only_backups_without_their_table_are_restored():
-    from tui.core.recovery import interrupted_swaps
+    from tui.core.dbt_host.recovery import interrupted_swaps
 
     rows = [("wh", "main", "a__dbt_backup", "BASE TABLE"),  # a is missing: restore it
             ("wh", "main", "b", "BASE TABLE"), ("wh", "main", "b__dbt_backup", "BASE TABLE"),  # b is there

@@ -20,14 +20,14 @@ import pytest
 
 from rel_helpers import history_runs, invoke, wait_for
 from tiny_dbt import SLOWISH_SQL, make_tiny_dbt_project
-from tui.core.session import SessionBusy
-from tui.core.worker import WorkerClient
+from tui.core.dbt_host.session import SessionBusy
+from tui.core.dbt_host.worker import WorkerClient
 from tui.core.workspace import Workspace
 from tui.launch import build_app
 
 WRITER = """
 import sys, time
-from tui.core.events import NodeFinished, RunFinished, RunStarted
+from tui.core.run_events import NodeFinished, RunFinished, RunStarted
 from tui.core.history import HistoryStore
 store, prefix, i = HistoryStore(sys.argv[1]), sys.argv[2], 0
 while True:

@@ -27,7 +27,7 @@ import pytest
 from rel_helpers import CLI, copy_workspace, invoke, wait_for, workspace_args
 from tiny_dbt import make_tiny_dbt_project
 from tui.core.warehouse import Warehouse
-from tui.core.worker import WorkerClient
+from tui.core.dbt_host.worker import WorkerClient
 from tui.core.workspace import Workspace
 from tui.launch import build_app
 

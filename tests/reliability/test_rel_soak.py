@@ -12,7 +12,7 @@ import threading
 
 from rel_helpers import invoke, open_fds_to
 from tiny_dbt import make_tiny_dbt_project
-from tui.core.worker import WorkerClient
+from tui.core.dbt_host.worker import WorkerClient
 from tui.core.workspace import Workspace
 
 RUNS = 50

@@ -15,7 +15,7 @@ import typer
 
 from tui.core import errors
 from tui.core.costs import format_cost
-from tui.core.events import NodeFinished, NodesPlanned, RunFinished, RunStarted, Warned
+from tui.core.run_events import NodeFinished, NodesPlanned, RunFinished, RunStarted, Warned
 from tui.core.history import node_duration
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130

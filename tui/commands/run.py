@@ -23,7 +23,7 @@ import yaml
 from tui.commands.output import (EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ProgressPrinter, diag,
                                  fail)
 from tui.core import errors
-from tui.core.events import RunFinished
+from tui.core.run_events import RunFinished
 from tui.core.workspace import Workspace
 
 CANCEL_GRACE_S = 10.0
@@ -71,7 +71,7 @@ def run_headless(ctx: typer.Context, command: str, select: list[str] | None = No
                  full_refresh: bool = False, vars: str | None = None, rate: float | None = None,
                  count_views: bool = False) -> None:
     """Run one command with live progress and exit with its code (see the module docstring)."""
-    from tui.core.session import DbtSession, SessionError
+    from tui.core.dbt_host.session import DbtSession, SessionError
 
     workspace = _workspace(ctx)
     parsed_vars = _vars(vars)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from tui.core import run_requests
-from tui.core.events import LogLine, RunFinished, Warned
+from tui.core.run_events import LogLine, RunFinished, Warned
 from tui.core.project import ManifestMissing, Project, load_project
 from tui.core.run_requests import RunRequest
 from tui.core.run_view import Point, RunView, node_labels

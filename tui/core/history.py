@@ -2,7 +2,7 @@
 
 Provides `HistoryStore` (open, write one run and its node results, query recent runs, per-node
 history, medians and regressions, and a generic JSON `profiles` table for profiling/triage) and
-`HistoryRecorder`, a callable that consumes the `tui.core.events` stream of an invocation and
+`HistoryRecorder`, a callable that consumes the `tui.core.run_events` stream of an invocation and
 writes it as it comes. Records are plain frozen dataclasses (`RunRecord`, `NodeResult`,
 `Regression`, `ProfileRecord`). `open_notice(path)` opens a store at start and returns the one-line
 notice to show when a broken file was moved aside.
@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tui.core.events import NodeFinished, RunFinished, RunStarted
+from tui.core.run_events import NodeFinished, RunFinished, RunStarted
 from tui.core.history_records import (  # noqa: F401  (re-exported: the store's public records)
     NodeResult, ProfileRecord, Regression, RunRecord, insert_node, node_duration, record_from_row, run_from_row,
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import costs
-from tui.core.events import NodeFinished
+from tui.core.run_events import NodeFinished
 from tui.core.history import HistoryStore, RunRecord
 
 FAILED = {"error", "fail", "runtime error"}

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, fields
 from typing import Any
 
-from tui.core.events import NodeFinished
+from tui.core.run_events import NodeFinished
 
 
 @dataclass(frozen=True)

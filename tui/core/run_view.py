@@ -3,7 +3,7 @@
 Provides `RunView`, which the TUI renders: for every model, snapshot, seed and test of a
 project, the status and result of its latest run (live while a run is in progress), its
 history (durations, rows) for medians, changes and sparklines, and the spans of the current
-or last run for the timeline. Plain Python, no UI: it is fed the `tui.core.events` dataclasses
+or last run for the timeline. Plain Python, no UI: it is fed the `tui.core.run_events` dataclasses
 and answers with the ids of the nodes whose display changed.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field, replace
 
-from tui.core.events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted, Warned
+from tui.core.run_events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted, Warned
 from tui.core.project import LAYER_ORDER, Node, Project
 
 RUNNING = "running"
@@ -34,7 +34,7 @@ class Point:
     thread: str | None = None
     failures: int | None = None
     message: str | None = None
-    cost_usd: float | None = None  # estimate (execute seconds x rate), see tui.core.events
+    cost_usd: float | None = None  # estimate (execute seconds x rate), see tui.core.run_events
 
 
 @dataclass(frozen=True)

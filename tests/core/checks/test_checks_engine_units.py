@@ -19,7 +19,7 @@ from tui.core.checks.playbook import load_playbook
 from tui.core.checks.report import markdown
 from tui.core.checks.rules import load_rules, rule_findings
 from tui.core.checks.sql import open_warehouse
-from tui.core.events import NodeFinished, RunFinished, RunStarted
+from tui.core.run_events import NodeFinished, RunFinished, RunStarted
 from tui.core.history import HistoryStore
 from tui.core.project import Project
 

@@ -18,7 +18,7 @@ Client (stable API, used by the TUI)::
     client.cancel()                           # thread-safe; the running request ends "cancelled"
     client.close()                            # stop the child (also on interpreter exit)
 
-`run` blocks: call it from a thread. `on_event` receives `tui.core.events` objects in that
+`run` blocks: call it from a thread. `on_event` receives `tui.core.run_events` objects in that
 calling thread, ending with the RunFinished that `run` returns. One request at a time: a second
 `run` while one is in flight raises `SessionBusy`. If the child dies, the request in flight ends
 with status "interrupted" and the next `run` restarts the child (`restarts` counts them).
@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core.events import EVENT_TYPES, RunFinished, from_json
+from tui.core.run_events import EVENT_TYPES, RunFinished, from_json
 from tui.core.workspace import Workspace
 
 READY, FAILED = "Ready", "RequestFailed"
@@ -55,7 +55,7 @@ class WorkerError(Exception):
 
 
 def _busy_error() -> Exception:
-    from tui.core.session import SessionBusy
+    from tui.core.dbt_host.session import SessionBusy
 
     return SessionBusy("dbt is already running a request: wait for it to finish or cancel it")
 
@@ -155,7 +155,7 @@ class WorkerClient:
     # --- plumbing ---------------------------------------------------------------------------
     def _command(self) -> list[str]:
         ws = self.workspace
-        args = [self.python, "-m", "tui.core.worker", "--root", str(ws.root), "--project-dir", str(ws.project_dir),
+        args = [self.python, "-m", "tui.core.dbt_host.worker", "--root", str(ws.root), "--project-dir", str(ws.project_dir),
                 "--profiles-dir", str(ws.profiles_dir)]
         args += ["--target", ws.target] if ws.target else []
         args += ["--embedded"] if ws.embedded else []
@@ -237,10 +237,10 @@ class WorkerClient:
 
 # --- the child --------------------------------------------------------------------------------
 class _Child:
-    """Runs in `python -m tui.core.worker`: requests from stdin, replies to the protocol stream."""
+    """Runs in `python -m tui.core.dbt_host.worker`: requests from stdin, replies to the protocol stream."""
 
     def __init__(self, workspace: Workspace, protocol, options: dict):
-        from tui.core.session import DbtSession
+        from tui.core.dbt_host.session import DbtSession
 
         self.protocol = protocol
         self.lock = threading.Lock()
@@ -297,7 +297,7 @@ class _Child:
         self._frozen_manifest = self.session.manifest
 
     def _handle(self, request: dict) -> None:
-        from tui.core.events import to_json
+        from tui.core.run_events import to_json
 
         try:
             self.session.invoke(
@@ -323,7 +323,7 @@ def _protocol_stream():
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m tui.core.worker", description="pipeline-tui dbt worker")
+    parser = argparse.ArgumentParser(prog="python -m tui.core.dbt_host.worker", description="pipeline-tui dbt worker")
     parser.add_argument("--root", required=True)
     parser.add_argument("--project-dir", required=True)
     parser.add_argument("--profiles-dir", required=True)

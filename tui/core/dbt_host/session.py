@@ -14,8 +14,8 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   Each parse writes `<workspace target>/manifest.json` for `tui.core.project`.
 - One invocation at a time: a second `invoke` while one runs raises `SessionBusy` at once
   (or waits, with `wait=True`). `cancel()` from any thread stops the running invocation.
-- Events (`tui.core.events`) go to `on_event` as they happen, in order, from the session's event
-  thread (`tui.core.session_events`; dbt's threads only queue them); the session also records them
+- Events (`tui.core.run_events`) go to `on_event` as they happen, in order, from the session's event
+  thread (`tui.core.dbt_host.delivery`; dbt's threads only queue them); the session also records them
   in the run history (`HistoryStore`) unless `history=None` is passed, before `on_event` sees them.
   Every event is delivered before `invoke` returns.
 - Rows per model are counted on a connection of dbt's own adapter (same process, same DuckDB
@@ -25,11 +25,10 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   sources' declared columns (`tui.core.feed_contract`): a renamed or missing column is named.
 - After each invocation the adapter's connections are closed, so the warehouse file is free
   while the session is idle (other processes can read it).
-- What it changes in dbt for a long-lived process (cancel that stops at once, a linked graph kept
-  while the manifest is, a file log that formats only what it keeps, the warehouse reopened in a
-  thread as an invocation starts) is in `tui.core.session_dbt`; the per-invocation work a warm
-  rebuild skips (debug event chatter, Jinja compilation, schema re-creation, ...) in
-  `tui.core.session_warm` and `tui.core.session_chatter`.
+- What it changes in dbt for a long-lived process (cancel that stops at once, the warehouse lock,
+  the per-invocation work a warm rebuild skips) is one registry of guarded patches,
+  `tui.core.dbt_host.patches`; a correctness patch that does not fit the installed dbt fails the
+  warm-up with one `SessionError` line. The state they read is the session's `DbtHost` (`host`).
 """
 
 from __future__ import annotations
@@ -42,14 +41,16 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors, session_chatter, session_dbt
-from tui.core.dbt_events import EventTranslator
-from tui.core.events import RunFinished, Warned
-from tui.core.fingerprint import ProjectFingerprint
+from tui.core import errors
+from tui.core.dbt_host.delivery import EventSink
+from tui.core.dbt_host.environment import prepare_dbt_environment
+from tui.core.dbt_host.feed_warnings import FeedContractWarnings
+from tui.core.dbt_host.fingerprint import ProjectFingerprint
+from tui.core.dbt_host.host import DbtHost
+from tui.core.dbt_host.patches import PatchMismatch
+from tui.core.dbt_host.translator import EventTranslator
 from tui.core.history import HistoryRecorder, HistoryStore
-from tui.core.session_dbt import prepare_dbt_environment  # noqa: F401  (part of this module's API)
-from tui.core.session_events import EventSink
-from tui.core.session_feeds import FeedContractWarnings
+from tui.core.run_events import RunFinished, Warned
 from tui.core.workspace import Workspace, git_revision
 
 COMMANDS = {"build": ["build"], "run": ["run"], "test": ["test"], "seed": ["seed"], "snapshot": ["snapshot"],
@@ -83,6 +84,7 @@ class DbtSession:
         self.git_rev: str | None = None
         self._vars_key: str | None = None
         self._runner_cls: Any = None
+        self.host = DbtHost()  # what the patches read (cancel, graphs, chatter) and the adapter calls
         self._lock = threading.Lock()
         self._running = threading.Event()
         self._cancel = threading.Event()  # replaced per invocation: that invocation was asked to stop
@@ -127,8 +129,8 @@ class DbtSession:
         return True
 
     def _start_cancelling(self) -> None:
-        session_dbt.CANCEL.set()
-        session_dbt.stop_scheduling(self._invoke_thread)
+        self.host.cancel.set()
+        self.host.stop_scheduling()
         self._cancel_thread = threading.Thread(target=self._cancel_loop, args=(self._done,),
                                                name="pipeline-tui-cancel", daemon=True)
         self._cancel_thread.start()
@@ -136,8 +138,8 @@ class DbtSession:
     def _cancel_loop(self, done: threading.Event) -> None:
         """Until dbt returns: interrupt every open query (a single interrupt races with the next one)."""
         while not done.is_set():
-            session_dbt.stop_scheduling(self._invoke_thread)
-            session_dbt.cancel_queries()
+            self.host.stop_scheduling()
+            self.host.cancel_queries()
             done.wait(CANCEL_POLL_S)
 
     # --- invocations ------------------------------------------------------------------------
@@ -172,7 +174,7 @@ class DbtSession:
         translator = EventTranslator(
             command, select, self.workspace.target, full_refresh, emit, count_rows=self._count_rows,
             rate_per_hour=self.cost_per_hour, cancelling=self._cancel.is_set, count_views=self.count_views,
-            defer_counts=session_dbt.private_connections)  # a count dbt's own end cannot close
+            defer_counts=self.host.private_connections)  # a count dbt's own end cannot close
         try:
             self._ensure_manifest(vars)
         except SessionError as error:
@@ -181,9 +183,9 @@ class DbtSession:
                                                                                    full_refresh, vars, state)]
         if not self.write_artifacts and command not in ("show", "ls", "list", "compile"):
             args.append("--no-write-json")  # run_results/manifest rewrite: ~0.3 s per run; history has the results
-        session_dbt.GRAPH_REUSE.allow(self.manifest if command in GRAPH_REUSE_COMMANDS else None)
+        self.host.graphs.allow(self.manifest if command in GRAPH_REUSE_COMMANDS else None)
         if command not in ("ls", "list"):  # commands that query the warehouse: open it while dbt sets up
-            session_dbt.OPENER.start()  # released below with dbt's connections
+            self.host.open_warehouse_in_advance()  # released below with dbt's connections
         result = self._run_dbt(self._runner_cls(manifest=self.manifest, callbacks=[translator]),
                                [*args, *extra_args])
         self.last_result = result
@@ -202,30 +204,30 @@ class DbtSession:
         with self._cancel_lock:
             self._done = threading.Event()
             self._invoke_thread = threading.get_ident()
-            session_dbt.CANCEL.clear()
+            self.host.cancel.clear()
             if self._cancel.is_set():  # asked before dbt started: it skips every node
                 self._start_cancelling()
         try:
-            with session_chatter.CHATTER.on():
+            with self.host.invocation():
                 return runner.invoke(args)
         finally:
             with self._cancel_lock:
                 self._invoke_thread = None
                 self._done.set()
-                session_dbt.CANCEL.clear()
+                self.host.cancel.clear()
             if self._cancel_thread is not None:
                 self._cancel_thread.join(5)
                 self._cancel_thread = None
 
     def _restore_interrupted_swaps(self, translator: EventTranslator, emit) -> None:
         """A cancel can leave a table renamed to `X__dbt_backup` without its new version: give it its
-        previous table back (`tui.core.recovery`), so the model in flight keeps what it had."""
-        from tui.core.recovery import restore_interrupted_swaps
+        previous table back (`tui.core.dbt_host.recovery`), so the model in flight keeps what it had."""
+        from tui.core.dbt_host.recovery import restore_interrupted_swaps
 
         schemas = {(n.database, n.schema) for n in self.manifest.nodes.values()
                    if n.resource_type in ("model", "seed", "snapshot")}
         try:
-            restored = restore_interrupted_swaps(session_dbt.adapters()[0], schemas)
+            restored = restore_interrupted_swaps(self.host.adapters()[0], schemas)
         except Exception:  # never fail the run's end for it; the next build rebuilds the table anyway
             restored = []
         for name in restored:
@@ -264,7 +266,10 @@ class DbtSession:
             from dbt.cli.main import dbtRunner
 
             self._runner_cls = dbtRunner
-            session_dbt.install_patches()
+        try:
+            self.host.install()  # again after a test uninstalled the patches: cheap once installed
+        except PatchMismatch as error:
+            raise SessionError(str(error)) from None
         os.environ.update(self.workspace.dbt_env())
 
     def _ensure_manifest(self, vars: dict | None) -> None:
@@ -275,7 +280,7 @@ class DbtSession:
         self._fingerprint.snapshot()
         translator = EventTranslator("parse", None, self.workspace.target, False, lambda event: None)
         args = ["parse", *self._common_args(), *(["--vars", vars_key] if vars else [])]
-        with session_chatter.CHATTER.on():
+        with self.host.invocation():
             result = self._runner_cls(callbacks=[translator]).invoke(args)
         self._release_connections()
         if not result.success or result.result is None:
@@ -310,15 +315,14 @@ class DbtSession:
         return args
 
     # --- adapter plumbing -------------------------------------------------------------------
-    @staticmethod
-    def _count_rows(relation: str) -> int | None:
+    def _count_rows(self, relation: str) -> int | None:
         """Count on our own connection of dbt's adapter; runs on the event thread, never a node's."""
         try:
-            return session_dbt.count_rows(relation)
+            return self.host.count_rows(relation)
         except Exception:  # the count is a nicety: never fail a node for it
             return None
 
     def _release_connections(self) -> None:
         """Close dbt's connections so the warehouse file is not held while idle."""
         if self._runner_cls is not None:
-            session_dbt.release_connections()
+            self.host.release_connections()

@@ -1,4 +1,4 @@
-"""Turns dbt's event callbacks into `tui.core.events` dataclasses.
+"""Turns dbt's event callbacks into `tui.core.run_events` dataclasses.
 
 Provides `EventTranslator`, a callable given to `dbtRunner(callbacks=[...])`. A build fires about
 a thousand events, mostly connection and cache chatter; the translator looks at the event name
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from tui.core import costs
-from tui.core.events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunStarted, Warned
+from tui.core.run_events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunStarted, Warned
 
 COUNTED_TYPES = ("model", "seed", "snapshot")
 FAILED_STATUSES = ("error", "fail")
