@@ -105,8 +105,8 @@ def missing_adapter(adapter: str, which: str = "the profile's target") -> str | 
         installed = False
     if installed:
         return None
-    return (f"dbt adapter for `type: {adapter}` ({which}) is not installed: `pip install {adapter_package(adapter)}` "
-            "in pipeline-tui's environment, or choose another target with --target")
+    return (f"dbt adapter not installed: `pip install {adapter_package(adapter)}` in pipeline-tui's environment "
+            f"({which} is `type: {adapter}`), or choose another target with --target")
 
 
 def _missing_project(text: str, workspace: Any) -> str | None:
