@@ -74,7 +74,11 @@ def _in_project_dir(project_dir: Path):
         before: str | None = os.getcwd()
     except OSError:  # the caller's folder was deleted: nothing to go back to
         before = None
-    os.chdir(project_dir)
+    try:
+        os.chdir(project_dir)
+    except OSError:
+        raise SessionError(f"the project folder {project_dir} cannot be opened (moved or deleted?): "
+                           "check --project-dir") from None
     try:
         yield
     finally:
