@@ -158,8 +158,8 @@ class PipelineApp(App):
 
     def on_dbt_ready(self, message: DbtReady) -> None:
         self.header_info.dbt_state = "dbt ready"
-        build_now = self._build_after_ready or not self._has_warehouse()
-        if self.cockpit.view is None or self._build_after_ready:
+        build_now = self._build_after_ready  # only the demo's true first start builds by itself
+        if self.cockpit.view is None or build_now:
             self._load_project(quiet=build_now)
         self._refresh_header()
         if build_now:
@@ -169,15 +169,13 @@ class PipelineApp(App):
     def on_dbt_failed(self, message: DbtFailed) -> None:
         self.header_info.dbt_state = "dbt failed"
         self._refresh_header()
-        self.show_error(f"{message.error} (fix the project, then restart pipeline-tui)")
-
-    def _has_warehouse(self) -> bool:
-        return bool(self.cockpit.warehouse_bytes())
+        self.show_error(f"{message.error} (fix it, then press b to build)")
 
     # --- runs -----------------------------------------------------------------------------
     def submit(self, action: str) -> None:
         if self.bridge is None or not self.bridge.ready:
-            self.notify("dbt is still loading: try again in a moment", severity="warning")
+            self.notify(self.bridge.failed if self.bridge and self.bridge.failed
+                        else "dbt is still loading: try again in a moment", severity="warning")
             return
         if self.bridge.busy:
             self.notify("a run is in progress: c cancels it", severity="warning")
@@ -207,6 +205,8 @@ class PipelineApp(App):
         self.on_run_events_pending(RunEventsPending())
         self.cockpit.run_done(message.status)
         reloaded = self.cockpit.reload_if_changed()
+        if self.cockpit.view is None:  # dbt could not parse the project at start; now it could
+            reloaded = self._load_project(quiet=True)
         self.header_info.dbt_state = "dbt ready"
         self.header_info.last_run_status = "ok" if message.status == "success" else message.status
         self.header_info.last_run_at = time.time()

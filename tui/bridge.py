@@ -34,7 +34,8 @@ class DbtBridge:
         self.client: Any = None
         self.events: deque = deque()
         self._notified = threading.Event()
-        self.ready = False
+        self.ready = False  # requests can be sent (also after a failed parse: each run parses again)
+        self.failed: str | None = None  # why the worker could not start, when it could not
         self.busy = False
 
     # --- start ----------------------------------------------------------------------------
@@ -53,6 +54,9 @@ class DbtBridge:
             self.client.start()
             self.client.wait_ready()
         except Exception as error:  # the child could not start or parse: tell the user, stay usable
+            # a parse error is fixed in the files, then `b` retries (the worker parses every request)
+            self.ready = self.client is not None
+            self.failed = None if self.ready else f"dbt could not start: {one_line(error)}"
             self.app.post_message(DbtFailed(one_line(error)))
             return
         self.ready = True

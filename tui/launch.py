@@ -17,7 +17,8 @@ Progress = Callable[[str, float | None], None]
 
 
 def cockpit_for(workspace: Workspace) -> Cockpit:
-    paths = CockpitPaths(workspace.project_dir, workspace.target_path, workspace.warehouse, workspace.root / "state")
+    """The warehouse is set after the first frame (`startup_checks`): reading the profile renders Jinja."""
+    paths = CockpitPaths(workspace.project_dir, workspace.target_path, None, workspace.root / "state")
     points, runs = store_history(workspace.history_path)
     return Cockpit(paths, history=points, runs=runs)
 
@@ -35,30 +36,19 @@ def client_factory(workspace: Workspace) -> Callable[[], Any]:
 
 
 def setup_for(workspace: Workspace, demo_size: str = "demo") -> Callable[[Progress], bool] | None:
-    """First start of the embedded demo: generate its raw data; True when the warehouse must be built."""
-    if not workspace.embedded or workspace.has_data():
+    """The embedded demo without raw data: generate it. True (build now) only on its true first
+    start, with no warehouse either; any other start opens on the history it has (`b` builds)."""
+    if not workspace.embedded or workspace.has_raw_data():
         return None
 
     def setup(progress: Progress) -> bool:
         from tui.core.workspace import ensure_demo_data
 
-        return bool(ensure_demo_data(workspace, progress, size=demo_size))
+        first_start = not workspace.has_warehouse()
+        ensure_demo_data(workspace, progress, size=demo_size)
+        return first_start
 
     return setup
-
-
-def target_name(workspace: Workspace) -> str:
-    """The dbt target in use: the option, else the profile's default target (read from the YAML files)."""
-    if workspace.target:
-        return workspace.target
-    try:
-        import yaml
-
-        profile = yaml.safe_load((workspace.project_dir / "dbt_project.yml").read_text()).get("profile")
-        profiles = yaml.safe_load((workspace.profiles_dir / "profiles.yml").read_text())
-        return str(profiles[profile].get("target") or "default")
-    except Exception:  # unreadable or templated YAML: the header just says "default"
-        return "default"
 
 
 def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp,
@@ -72,11 +62,18 @@ def build_app(workspace: Workspace, app_class: type[PipelineApp] = PipelineApp,
 
 
 def startup_checks(app: PipelineApp, workspace: Workspace) -> None:
-    """After the first frame, before the project loads: the target's name (reading YAML) and the
-    history file (a broken one is moved aside before any loader reads it)."""
+    """After the first frame, before the project loads: the profile's target and warehouse (reading
+    YAML, rendering Jinja) and the history file (a broken one is moved aside before any loader reads it)."""
+    from dataclasses import replace
+
     from tui.core.history import open_notice
 
-    app.header_info.target = target_name(workspace)
+    target = workspace.profile_target()
+    app.header_info.target = target.name or workspace.target or "default"
+    app.header_info.warehouse = target.label
+    app.cockpit.paths = replace(app.cockpit.paths, warehouse=target.warehouse)
+    if target.error:
+        app.startup_notices.append(target.error)
     notice = open_notice(workspace.history_path)
     if notice:
         app.startup_notices.append(notice)

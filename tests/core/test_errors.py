@@ -47,3 +47,36 @@ def test_lock_pid_is_parsed():
 def test_long_messages_are_cut_to_one_short_line():
     line = errors.translate("x" * 1000 + "\nmore")
     assert len(line) <= errors.MAX_CHARS and "\n" not in line
+
+
+# dbt 1.11's words for a `type: postgres` profile without dbt-postgres (DbtProfileError, as printed)
+NO_ADAPTER = ('Runtime Error\n  Credentials in profile "shop", target "dev" invalid: Runtime Error\n'
+              "    Could not find adapter type {adapter}!")
+
+
+def test_a_missing_adapter_names_the_package_to_install():
+    line = errors.translate(NO_ADAPTER.format(adapter="nosuchengine"))
+    assert line.startswith("dbt adapter not installed: `pip install dbt-nosuchengine`")
+    assert "target 'dev' of profile 'shop' is `type: nosuchengine`" in line and "Credentials" not in line
+    assert "pip install dbt-athena-community" in errors.translate(NO_ADAPTER.format(adapter="athena"))
+
+
+def test_an_installed_adapter_that_fails_to_load_is_not_told_to_install():
+    line = errors.translate(NO_ADAPTER.format(adapter="duckdb"))  # installed here: its import failed elsewhere
+    assert "installed but does not load" in line and "--force-reinstall dbt-duckdb" in line
+
+
+def test_deprecation_warnings_name_what_is_deprecated():
+    from types import SimpleNamespace
+
+    from tui.core.dbt_host.translator import warning_text
+
+    summary = SimpleNamespace(summaries=[SimpleNamespace(event_name="MissingArgumentsPropertyInGenericTestDeprecation",
+                                                         occurrences=3)])
+    text = warning_text("DeprecationsSummary", summary, "[WARNING][DeprecationsSummary]: Deprecated functionality\n\n…")
+    assert text.startswith("deprecated dbt features in this project: MissingArgumentsPropertyInGenericTestDeprecation "
+                           "(3 occurrences)")
+    one = warning_text("ConfigDataPathDeprecation", SimpleNamespace(),
+                       "[WARNING][ConfigDataPathDeprecation]: Deprecated functionality\n\nThe `data-paths` config\nhas been renamed.")
+    assert one == "deprecated: The `data-paths` config has been renamed."
+    assert warning_text("Other", SimpleNamespace(), "plain warning") == "plain warning"

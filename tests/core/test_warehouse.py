@@ -50,3 +50,23 @@ def test_a_lock_names_the_pid_that_holds_it(warehouse):
         holder.wait()
     assert query(warehouse, "select count(*) from t")[1] == [(10,)]
     assert os.path.exists(warehouse)
+
+
+def test_for_workspace_reads_the_file_the_profile_target_points_at(tmp_path, monkeypatch):
+    from tui.core.warehouse import for_workspace
+    from tui.core.workspace import Workspace
+
+    project = tmp_path / "shop"
+    (project / "data").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: shop\nprofile: shop\n")
+    (project / "profiles.yml").write_text("shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                                          "      path: data/shop.duckdb\n    mem:\n      type: duckdb\n")
+    with duckdb.connect(str(project / "data" / "shop.duckdb")) as con:
+        con.execute("create table t as select 7 as n")
+    monkeypatch.chdir(tmp_path)  # not the project folder: the relative path is still the project's
+    ws = Workspace.resolve(workspace=tmp_path / "ws", project_dir=project)
+    with for_workspace(ws) as wh:
+        assert wh.query("select n from t")[1] == [(7,)]
+    in_memory = Workspace.resolve(workspace=tmp_path / "ws", project_dir=project, target="mem")
+    with pytest.raises(WarehouseMissing, match="in memory"):
+        for_workspace(in_memory)

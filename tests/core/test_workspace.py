@@ -24,8 +24,10 @@ def test_option_beats_environment_for_the_root(tmp_path, monkeypatch):
     assert Workspace.resolve(project_dir=project).root == tmp_path / "from_env"
     ws = Workspace.resolve(workspace=tmp_path / "opt", project_dir=project, target="ci")
     assert ws.root == tmp_path / "opt" and ws.target == "ci" and ws.profiles_dir == project
-    assert (ws.warehouse, ws.raw_dir, ws.target_path, ws.log_path, ws.history_path) == (
+    assert (ws.demo_warehouse, ws.raw_dir, ws.target_path, ws.log_path, ws.history_path) == (
         ws.root / "warehouse.duckdb", ws.root / "raw", ws.root / "target", ws.root / "logs", ws.root / "history.sqlite")
+    assert ws.warehouse is None  # the profile has no target 'ci': no file is guessed
+    assert "has no target 'ci'" in ws.profile_target().error
 
 
 def test_another_project_gets_its_own_root_under_the_user_data_dir(tmp_path, monkeypatch):

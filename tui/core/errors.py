@@ -2,8 +2,8 @@
 
 Provides `translate(error, workspace=None) -> str` for exceptions or raw messages, `one_line`,
 `nothing_selected(selector)`, `locked_by(message) -> pid | None` and `is_input_error(line)`.
-Recognised: a missing project or profile (or an unreadable profiles.yml, with its line), an
-unknown target, an empty selection, compilation errors (with file and line), database errors in
+Recognised: a missing project or profile (or an unreadable profiles.yml, with its line), a
+profile whose adapter is not installed (with the package to install), an unknown target, an empty selection, compilation errors (with file and line), database errors in
 a model, a raw file that is missing or unreadable (file and line), and a warehouse locked by
 another process (with its PID). Anything else becomes its first meaningful line. Never a traceback.
 """
@@ -25,6 +25,7 @@ CSV_FILE = re.compile(r"^\s*file = (?P<file>.+?)\s*$", re.MULTILINE)
 # Translated lines that mean the project or its input is broken (exit 2), not the data or a test (exit 1).
 INPUT_ERROR = re.compile(r"compilation error in |Parser Error|Binder Error|Catalog Error|raw file .* (?:not found|line \d+)",
                          re.IGNORECASE)
+ADAPTER_PACKAGES = {"athena": "dbt-athena-community", "sqlserver": "dbt-sqlserver", "spark": "dbt-spark"}
 HEADERS = re.compile(r"^(Runtime|Compilation|Database|Parsing|Dependency|Internal) Error\s*$", re.IGNORECASE)
 
 
@@ -61,7 +62,7 @@ def nothing_selected(selector: str | None) -> str:
 def translate(error: BaseException | str | Any, workspace: Any = None) -> str:
     """A single line for the user, with a way forward where one is known."""
     text = str(error) if not isinstance(error, BaseException) else (str(error) or type(error).__name__)
-    for rule in (_lock, _missing_project, _unreadable_profiles, _missing_profiles_dir, _missing_profile,
+    for rule in (_lock, _missing_adapter, _missing_project, _unreadable_profiles, _missing_profiles_dir, _missing_profile,
                  _missing_target, _compile_error, _missing_raw_file, _bad_raw_line, _node_error, _missing_ref):
         found = rule(text, workspace)
         if found:
@@ -72,6 +73,40 @@ def translate(error: BaseException | str | Any, workspace: Any = None) -> str:
 def _lock(text: str, workspace: Any) -> str | None:
     match = LOCK.search(text)
     return locked_message(int(match["pid"]), match["path"]) if match else None
+
+
+def adapter_package(adapter: str) -> str:
+    """The PyPI package of dbt's adapter for a profile `type` (most are `dbt-<type>`)."""
+    return ADAPTER_PACKAGES.get(adapter, f"dbt-{adapter}")
+
+
+def _missing_adapter(text: str, workspace: Any) -> str | None:
+    """dbt hides this behind "Credentials in profile … invalid: Runtime Error"."""
+    match = re.search(r"Could not find adapter type (?P<type>[\w-]+)!", text)
+    if not match:
+        return None
+    adapter = match["type"]
+    where = re.search(r'profile "(?P<profile>[^"]+)", target "(?P<target>[^"]+)"', text)
+    which = f"target '{where['target']}' of profile '{where['profile']}'" if where else "the profile's target"
+    log = f"{workspace.log_path}/dbt.log" if workspace is not None else "dbt.log"
+    return missing_adapter(adapter, which) or (  # there, but its import failed (a driver, a version clash)
+        f"the dbt adapter for `type: {adapter}` is installed but does not load (see {log}): "
+        f"reinstall it with `pip install --force-reinstall {adapter_package(adapter)}`")
+
+
+def missing_adapter(adapter: str, which: str = "the profile's target") -> str | None:
+    """One line naming the package to install when dbt has no adapter for `type: adapter`
+    (None when it is installed). Looks for the adapter without importing it."""
+    import importlib.util
+
+    try:
+        installed = importlib.util.find_spec(f"dbt.adapters.{adapter}") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if installed:
+        return None
+    return (f"dbt adapter not installed: `pip install {adapter_package(adapter)}` in pipeline-tui's environment "
+            f"({which} is `type: {adapter}`), or choose another target with --target")
 
 
 def _missing_project(text: str, workspace: Any) -> str | None:

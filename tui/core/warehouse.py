@@ -1,7 +1,7 @@
 """Read-only queries on the warehouse for profiling and checks, from a process that is not running dbt.
 
-Provides `Warehouse` (a context manager holding one read-only connection) and the one-shot
-`query(path, sql, params) -> (columns, rows)`, plus `WarehouseLocked` (with the PID of the process
+Provides `Warehouse` (a context manager holding one read-only connection), `for_workspace(ws)`
+(the file the profile's target points at) and the one-shot `query(path, sql, params) -> (columns, rows)`, plus `WarehouseLocked` (with the PID of the process
 holding the file, parsed from DuckDB's error) and `WarehouseMissing`.
 
 DuckDB allows one read-write process or many read-only ones. The dbt session releases the file
@@ -85,6 +85,15 @@ class Warehouse:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def for_workspace(workspace: Any, **options: Any) -> Warehouse:
+    """The warehouse the workspace's profile target points at (`Workspace.profile_target()`), read-only;
+    WarehouseMissing saying why when the target names no DuckDB file (in memory, another engine)."""
+    target = workspace.profile_target()
+    if target.warehouse is None:
+        raise WarehouseMissing(target.why_no_warehouse())
+    return Warehouse(target.warehouse, **options)
 
 
 def query(path: Path | str, sql: str, params: Sequence[Any] | dict | None = None, *,

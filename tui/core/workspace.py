@@ -11,6 +11,10 @@ its own target, logs and history. Layout of a root::
     warehouse.duckdb   raw/   target/   logs/   history.sqlite
 
 dbt never writes into the package: `target_path` and `log_path` always point into the root.
+The warehouse is what the profile's target points at (`profile_target()`, resolved as dbt does,
+with a relative DuckDB `path` taken from the project folder, where dbt runs); the root's own
+`warehouse.duckdb` (`demo_warehouse`) is only what the embedded profile points at, through
+`PIPELINE_TUI_WAREHOUSE`.
 `dbt_env()` gives the variables the embedded profile reads (`PIPELINE_TUI_WAREHOUSE`,
 `PIPELINE_TUI_RAW_DIR`, `PIPELINE_TUI_THREADS`, `PIPELINE_TUI_MEMORY_LIMIT`); threads and memory
 limit already set in the environment win, so a user can tune them without code.
@@ -25,9 +29,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from tui.core.profile_target import ProfileTarget
 
 APP_NAME = "pipeline-tui"
 WORKSPACE_ENV = "PIPELINE_TUI_WORKSPACE"
@@ -62,8 +69,22 @@ class Workspace:
     embedded: bool  # True when project_dir is the embedded demo project
 
     @property
-    def warehouse(self) -> Path:
+    def demo_warehouse(self) -> Path:
+        """The root's DuckDB file, which `PIPELINE_TUI_WAREHOUSE` names (the embedded profile's path)."""
         return self.root / "warehouse.duckdb"
+
+    def profile_target(self) -> ProfileTarget:
+        """The profile's target as dbt resolves it for this workspace (read now: edits count)."""
+        from tui.core import profile_target
+
+        return profile_target.resolve(self.project_dir, self.profiles_dir, self.target,
+                                      {**os.environ, **self.dbt_env()})
+
+    @property
+    def warehouse(self) -> Path | None:
+        """The DuckDB file the profile's target points at; None when it names none (see
+        `profile_target().why_no_warehouse()`)."""
+        return self.profile_target().warehouse
 
     @property
     def raw_dir(self) -> Path:
@@ -116,7 +137,7 @@ class Workspace:
             "PIPELINE_TUI_MEMORY_LIMIT": "80%",
         }
         return {
-            "PIPELINE_TUI_WAREHOUSE": str(self.warehouse),
+            "PIPELINE_TUI_WAREHOUSE": str(self.demo_warehouse),
             "PIPELINE_TUI_RAW_DIR": str(self.raw_dir),
             **{key: os.environ.get(key) or value for key, value in tuning.items()},
         }
@@ -124,9 +145,14 @@ class Workspace:
     def has_raw_data(self) -> bool:
         return self.raw_dir.is_dir() and any(self.raw_dir.iterdir())
 
+    def has_warehouse(self) -> bool:
+        """True when the target's DuckDB file exists (built at least once, or loaded by its team)."""
+        warehouse = self.warehouse
+        return warehouse is not None and warehouse.is_file()
+
     def has_data(self) -> bool:
         """True when raw feeds exist and the warehouse has been built at least once."""
-        return self.warehouse.is_file() and self.has_raw_data()
+        return self.has_warehouse() and self.has_raw_data()
 
 
 def _project_dir(option: Path | str | None) -> Path:
@@ -197,4 +223,4 @@ def ensure_demo_data(workspace: Workspace, progress: Progress, *, size: str = "d
         summary = generate(workspace.raw_dir, "baseline", size=size, end_date=end_date)
         progress(f"generated {summary.total_rows:,} raw rows in {summary.seconds:.1f} s", 1.0)
         return True
-    return not workspace.warehouse.is_file()
+    return not workspace.has_warehouse()

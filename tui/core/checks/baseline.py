@@ -6,7 +6,6 @@ whose checks had no fail, else the newest earlier one) or by run id.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from tui.core.checks.config import ChecksConfig
 from tui.core.checks.context import Baseline, CheckContext
 from tui.core.checks.engine import FACTS_KIND, FACTS_OBJECT
 from tui.core.checks.findings import FAIL
-from tui.core.checks.sql import open_warehouse
+from tui.core.checks.sql import WarehouseError, open_warehouse
 from tui.core.project import load_project
 
 
@@ -66,14 +65,15 @@ def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: 
     from tui.core.history import HistoryStore
 
     config = config or ChecksConfig.load(checks_dirs)
+    target = workspace.profile_target()
+    warehouse = target_warehouse(target)  # first: a target without a file is the real cause
     project = load_project(workspace.target_path)
     history = history if history is not None else (HistoryStore(workspace.history_path) if workspace.history_path.exists() else None)
     latest = latest_run(history)
     baseline = choose_baseline(history, latest, baseline_run_id)
-    warehouse = locate_warehouse(workspace, _catalog(project, workspace.warehouse))
 
-    def open_runner():
-        return open_warehouse(warehouse, catalog=_catalog(project, warehouse), file_search_path=workspace.raw_dir,
+    def open_runner():  # relative file names resolve as in dbt's runs (the profile's search path)
+        return open_warehouse(warehouse, catalog=_catalog(project, warehouse), file_search_path=target.search_path,
                               memory_limit=os.environ.get(MEMORY_ENV) or None)
 
     return CheckContext(project, open_runner(), config, project_dir=workspace.project_dir, profiles_dir=workspace.profiles_dir,
@@ -81,35 +81,16 @@ def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: 
                         open_runner=open_runner)
 
 
-_ENV_VAR = re.compile(r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"])?\s*\)\s*\}\}")
+def target_warehouse(target: Any) -> Path:
+    """The DuckDB file the profile's target (`Workspace.profile_target()`, resolved as dbt resolves
+    it) points at; WarehouseError (one line) saying why when it names none."""
+    if target.warehouse is None:
+        from tui.core.errors import missing_adapter
 
-
-def locate_warehouse(workspace: Any, catalog: str) -> Path:
-    """The DuckDB file dbt built: the workspace's own (embedded project), else the `path` of the
-    profile's target (env_var() resolved), else `<catalog>.duckdb` beside the project or profile."""
-    if workspace.warehouse.is_file() or getattr(workspace, "embedded", False):
-        return workspace.warehouse
-    candidates = []
-    configured = _profile_path(workspace)
-    if configured:
-        path = Path(configured).expanduser()
-        candidates += [path] if path.is_absolute() else [workspace.project_dir / path, workspace.profiles_dir / path, Path.cwd() / path]
-    candidates += [workspace.project_dir / f"{catalog}.duckdb", workspace.profiles_dir / f"{catalog}.duckdb"]
-    return next((c for c in candidates if c.is_file()), workspace.warehouse)
-
-
-def _profile_path(workspace: Any) -> str | None:
-    try:
-        import yaml
-
-        profile = yaml.safe_load((workspace.project_dir / "dbt_project.yml").read_text()).get("profile")
-        outputs = yaml.safe_load((workspace.profiles_dir / "profiles.yml").read_text())[profile]
-        target = outputs["outputs"][workspace.target or outputs.get("target", "dev")]
-    except Exception:  # noqa: BLE001 - unreadable profile: fall back to the other candidates
-        return None
-    path = str(target.get("path") or "")
-    path = _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), path)
-    return path if path and "{{" not in path else None
+        missing = target.adapter and target.adapter != "duckdb" and missing_adapter(
+            target.adapter, f"target '{target.name}' of profile '{target.profile}'")
+        raise WarehouseError(missing or target.why_no_warehouse())
+    return target.warehouse
 
 
 def _catalog(project: Any, warehouse: Path) -> str:

@@ -23,6 +23,10 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
   runs its whole query). Cost is an estimate: execute seconds x rate (`tui.core.costs`).
 - `build` and `run` warn (`Warned`, code FeedContract) when a raw feed's columns differ from the
   sources' declared columns (`tui.core.feed_contract`): a renamed or missing column is named.
+- dbt runs in the project folder, as `cd project && dbt build` does: relative paths in the profile
+  (a DuckDB `path:`), in `external_location`s and seeds resolve as the project's team expects.
+  The working directory is the project's only while dbt runs (`_in_project_dir`), and is given
+  back after: a caller's own relative paths keep their meaning.
 - After each invocation the adapter's connections are closed, so the warehouse file is free
   while the session is idle (other processes can read it).
 - What it changes in dbt for a long-lived process (cancel that stops at once, the warehouse lock,
@@ -33,6 +37,7 @@ Provides `DbtSession` and its errors `SessionBusy` / `SessionError`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -60,6 +65,27 @@ FULL_REFRESH_COMMANDS = {"build", "run", "seed"}
 GRAPH_REUSE_COMMANDS = {"build", "run", "test", "seed", "snapshot"}  # never add nodes to the manifest
 CANCEL_POLL_S = 0.02  # interrupts repeat until dbt returns: a query can start between two of them
 _AUTO = object()
+
+
+@contextlib.contextmanager
+def _in_project_dir(project_dir: Path):
+    """The one place dbt's working directory is set: the project folder, while dbt runs (dbt-duckdb
+    opens a relative `path:` against it; so do `read_csv('data/x.csv')` and friends)."""
+    try:
+        before: str | None = os.getcwd()
+    except OSError:  # the caller's folder was deleted: nothing to go back to
+        before = None
+    try:
+        os.chdir(project_dir)
+    except OSError:
+        raise SessionError(f"the project folder {project_dir} cannot be opened (moved or deleted?): "
+                           "check --project-dir") from None
+    try:
+        yield
+    finally:
+        if before is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(before)
 
 
 class SessionError(Exception):
@@ -100,7 +126,7 @@ class DbtSession:
     # --- lifecycle --------------------------------------------------------------------------
     def warm_up(self, vars: dict | None = None) -> None:
         """Import dbt and parse the project now (raises SessionError with one line on failure)."""
-        with self._lock:
+        with self._lock, _in_project_dir(self.workspace.project_dir):
             self._ensure_manifest(vars)
 
     def close(self) -> None:
@@ -155,7 +181,8 @@ class DbtSession:
         try:
             self._cancel = threading.Event()
             self._running.set()
-            return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
+            with _in_project_dir(self.workspace.project_dir):
+                return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
         finally:
             self._running.clear()
             self._lock.release()

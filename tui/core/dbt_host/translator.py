@@ -152,7 +152,7 @@ class EventTranslator:
             return  # before the invocation started: nothing to attach it to
         if level == "warn":
             uid = getattr(getattr(msg.data, "node_info", None), "unique_id", None) or None
-            self.emit(Warned(self.run_id, name, text, uid))
+            self.emit(Warned(self.run_id, name, warning_text(name, msg.data, text), uid))
         else:
             self.emit(LogLine(self.run_id, level, text))
 
@@ -176,6 +176,21 @@ class EventTranslator:
         if not relation or self.count_rows is None:
             return affected, None
         return None, relation
+
+
+def warning_text(name: str, data: Any, text: str) -> str:
+    """A warning whose first line says what it is about: dbt's deprecation warnings start with
+    "Deprecated functionality" and name the deprecation (or, in the summary, all of them) below."""
+    if name == "DeprecationsSummary":
+        found = [f"{s.event_name} ({s.occurrences} occurrence{'s' if s.occurrences != 1 else ''})"
+                 for s in getattr(data, "summaries", ())]
+        if found:
+            return (f"deprecated dbt features in this project: {', '.join(found)} "
+                    "(dbt.log says where; dbt's --show-all-deprecations lists every occurrence)")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and lines[0].endswith("Deprecated functionality") and len(lines) > 1:
+        return f"deprecated: {' '.join(lines[1:])}"
+    return text
 
 
 def _rows_affected(result: Any) -> int | None:

@@ -90,7 +90,8 @@ class WorkerClient:
         try:
             self._process = subprocess.Popen(
                 self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                cwd=str(self.workspace.root), start_new_session=True,  # the terminal's Ctrl+C is ours to route
+                # dbt runs in the project folder, as its team runs it (relative profile paths)
+                cwd=str(self.workspace.project_dir), start_new_session=True,  # Ctrl+C is ours to route
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         finally:
             log.close()
@@ -155,7 +156,8 @@ class WorkerClient:
     # --- plumbing ---------------------------------------------------------------------------
     def _command(self) -> list[str]:
         ws = self.workspace
-        args = [self.python, "-m", "tui.core.dbt_host.worker", "--root", str(ws.root), "--project-dir", str(ws.project_dir),
+        # -P: the project folder (the child's cwd) is not put on sys.path; its files never shadow a module
+        args = [self.python, "-P", "-m", "tui.core.dbt_host.worker", "--root", str(ws.root), "--project-dir", str(ws.project_dir),
                 "--profiles-dir", str(ws.profiles_dir)]
         args += ["--target", ws.target] if ws.target else []
         args += ["--embedded"] if ws.embedded else []
