@@ -153,6 +153,14 @@ class Project:
             )
         return sorted(tests, key=lambda t: (t.column or "", t.test_name))
 
+    def tested(self, test_id: str) -> tuple[str | None, str | None]:
+        """(the node a test tests, its column) for a test of the manifest, else (None, None)."""
+        raw = self._raw_nodes.get(test_id) or {}
+        deps = [d for d in raw.get("depends_on", {}).get("nodes", []) if d in self.nodes or d in self.sources]
+        attached = raw.get("attached_node") or (deps[-1] if deps else None)
+        column = raw.get("column_name") or (raw.get("test_metadata") or {}).get("kwargs", {}).get("column_name")
+        return attached, column
+
     def compiled_sql(self, unique_id: str) -> str | None:
         """The SQL dbt compiled for this node at its last run or compile, if any."""
         raw = self._raw_nodes.get(unique_id, {})
