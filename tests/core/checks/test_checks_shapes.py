@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt_shapes import JAFFLE_STATUSES, make_jaffle_project, make_medallion_project
+from dbt_shapes import JAFFLE_STATUSES, make_jaffle_project, make_medallion_project, run_plain_dbt
 
 from tui.core.checks.config import bundled_checks_dir
 from tui.core.checks.report import findings_json, markdown
@@ -220,3 +220,42 @@ def test_an_errored_model_fails_the_triage(medallion, tmp_path):
     skipped = {r["unique_id"].split(".")[-1] for uid, r in dbt_results.items() if uid.startswith("model.") and r["status"] == "skipped"}
     assert skipped and {m: f["status"] for m, f in models.items() if m != "dim_products"} == {m: "warn" for m in skipped}
     assert report["counts"]["fail"] >= 1 and "No check failed or warned" not in text
+
+
+STALE_SOURCES = """version: 2
+sources:
+  - name: raw
+    schema: raw
+    tables:
+      - name: customers
+      - name: products
+      - name: sales
+        loaded_at_field: "cast(sale_date as timestamp)"
+        config:
+          freshness: {warn_after: {count: 1, period: day}}
+"""
+
+
+def test_a_stale_source_of_the_freshness_run_before_the_build_is_a_finding(medallion, tmp_path):
+    ws, *_ = medallion
+    project = tmp_path / "medallion"
+    shutil.copytree(ws.project_dir, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "staging" / "_sources.yml").write_text(STALE_SOURCES)
+    plain = run_plain_dbt(project, "source", "freshness")  # the reference: dbt's own verdict
+    expected = {r["unique_id"]: r["status"] for r in json.loads((project / "target" / "sources.json").read_text())["results"]}
+    assert expected == {"source.medallion.raw.sales": "warn"}, plain.stdout[-1500:]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_TUI_")}
+    subprocess.run([*CLI, "--project-dir", str(project), "--profiles-dir", str(project), "--workspace", str(tmp_path / "ws"),
+                    "freshness"], cwd=project, capture_output=True, text=True, env=env, timeout=600)
+    build(project, tmp_path / "ws")
+    _, report, _ = triage(workspace(project, tmp_path / "ws"), tmp_path)
+    fresh = [(f["object"], f["column"], f["status"]) for f in report["findings"] if f["check"] == "results.freshness"]
+    assert fresh == [("raw.sales", None, "warn")]  # an expression is no column
+
+
+def test_messages_keep_dbts_words_without_quoted_values():
+    from tui.core.checks.results import masked
+
+    assert masked("Conversion Error: Could not convert string 'Jane Doe' to INT32\n  LINE 1: ...") == \
+        "Conversion Error: Could not convert string '…' to INT32 LINE 1: ..."
+    assert masked(None) is None and len(masked("x" * 1000)) == 300

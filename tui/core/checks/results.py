@@ -73,11 +73,11 @@ def _test(ctx: CheckContext, node: Any, level: str | None) -> Finding | None:
     test = next((t for t in ctx.project.tests_of(attached) if t.unique_id == node.unique_id), None) if attached else None
     kind = test.test_name if test else node.name
     target = object_name(ctx.project, attached) if attached else node.name
-    rows = f"{node.failures:,} failing rows" if node.failures else "no failing row count"
-    verb = {FAIL: "failed", WARN: "warned"}[level] if str(node.status).lower() != "error" else "could not run"
+    status = str(node.status).lower()
+    rows = f"{node.failures:,} failure{'s' if node.failures != 1 else ''}" if node.failures else "no failures count"
+    verb = "could not run" if status in ("error", "runtime error") else {FAIL: "failed", WARN: "warned"}[level]
     where = f"{target}.{column}" if column else target
-    message = masked(node.message)
-    evidence = {"test": kind, **_evidence(node, str(node.status).lower(), message)}
+    evidence = {"test": kind, **_evidence(node, status, masked(node.message))}
     return Finding(f"{CHECK}.test", level, target, column, f"dbt test {kind} {verb} on {where}: {rows}", evidence)
 
 
@@ -87,10 +87,11 @@ def _source(ctx: CheckContext, node: Any, level: str | None) -> Finding | None:
     raw = ctx.project.sources.get(node.unique_id) or {}
     target = object_name(ctx.project, node.unique_id) if raw else node.name
     field = raw.get("loaded_at_field")
-    past = "error_after" if level == FAIL else "warn_after"
-    message = masked(node.message)
+    field = field if field and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field) else None  # not an expression
+    status = str(node.status).lower()
+    past = "error_after" if status == "error" else "warn_after" if level == WARN else "freshness limits (could not be checked)"
     return Finding(f"{CHECK}.freshness", level, target, field, f"source freshness of {target} is past its {past}",
-                   _evidence(node, str(node.status).lower(), message))
+                   _evidence(node, status, masked(node.message)))
 
 
 def _evidence(node: Any, status: str, message: str | None) -> dict[str, Any]:
