@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+
+import pytest
+from dbt_shapes import make_jaffle_project, make_medallion_project, run_plain_dbt
 
 from tui_helpers import fixed_app, fixed_history, plain, started, statics_text
 from rich.text import Text
@@ -58,6 +62,25 @@ async def test_run_screen_lists_every_node_grouped_by_layer_in_dag_order(tiny_ap
         assert set(node_keys) == set(tiny_manifest.nodes)
         assert node_keys.index("model.tiny.fct_claims") > node_keys.index("model.tiny.int_claims_enriched")
         assert node_keys.index("model.tiny.int_claims_enriched") > node_keys.index("model.tiny.stg_claims")
+
+
+@pytest.mark.parametrize("make, groups", [(make_jaffle_project, ["seeds", "staging", "models", "tests"]),
+                                          (make_medallion_project, ["staging", "dimensions", "marts", "tests"])])
+async def test_run_screen_groups_users_projects_by_their_folders_in_dag_order(make, groups, tmp_path):
+    project = make(tmp_path / "project") if make is make_jaffle_project else make(tmp_path / "project", load=False)
+    done = run_plain_dbt(project, "parse")
+    assert done.returncode == 0, done.stdout[-1500:]
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    app = fixed_app(project, slow_model=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        keys = list(app.screen.query_one(RunTable).keys)
+    assert [k.removeprefix(GROUP_PREFIX) for k in keys if k.startswith(GROUP_PREFIX)] == groups
+    rows = [k for k in keys if not k.startswith(GROUP_PREFIX)]
+    for child, parents in manifest["parent_map"].items():  # dbt's own lineage: parents above children
+        for parent in parents:
+            if child in rows and parent in rows and not child.startswith("test."):
+                assert rows.index(parent) < rows.index(child), (parent, child)
 
 
 async def test_run_screen_shows_history_medians_and_flags_the_regression(tiny_app):

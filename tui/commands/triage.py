@@ -33,7 +33,7 @@ def triage(
 ) -> None:
     """Run the whole triage playbook against the latest run (even a failed one) and report findings."""
     from tui.core.checks.findings import counts
-    from tui.core.checks.report import write_reports
+    from tui.core.checks.report import skipped, write_reports
     from tui.core.checks.triage import TriageError, run_triage
 
     def on_step(index: int, total: int, result) -> None:
@@ -47,7 +47,8 @@ def triage(
     write_reports(session, playbook, report, json_path)
     tally = counts(session.findings())
     written = ", ".join(str(p) for p in (report, json_path) if p) or "nothing written (use --report / --json)"
-    typer.echo(f"triage: {tally['fail']} fail, {tally['warn']} warn, {tally['pass']} pass; {written}")
+    not_applicable = f", {len(skipped(session))} skipped (not applicable)" if skipped(session) else ""
+    typer.echo(f"triage: {tally['fail']} fail, {tally['warn']} warn, {tally['pass']} pass{not_applicable}; {written}")
 
 
 @app.command()
@@ -63,17 +64,19 @@ def check(
     from tui.core.checks.triage import TriageError, run_checks
 
     try:
-        findings, _ = run_checks(_workspace(ctx), families=family, baseline_run_id=baseline,
+        findings, checked = run_checks(_workspace(ctx), families=family, baseline_run_id=baseline,
                                  checks_dirs=tuple(checks_dir or ()))
     except (TriageError, ValueError) as error:
         fail(str(error).splitlines()[0])
     tally = counts(findings)
     if as_json:
-        typer.echo(json.dumps({"findings": [f.to_dict() for f in by_severity(findings)], "counts": tally}, indent=2, default=str))
+        typer.echo(json.dumps({"findings": [f.to_dict() for f in by_severity(findings)], "counts": tally,
+                               "skipped": [{"check": k, "reason": v} for k, v in checked.skipped.items()]}, indent=2, default=str))
     else:
         for f in by_severity(findings):
             if f.status != PASS:
                 where = f.object + (f".{f.column}" if f.column else "")
                 typer.echo(f"{f.status.upper():<5} {f.check:<28} {where:<48} {f.summary}")
-        typer.echo(f"check: {tally['fail']} fail, {tally['warn']} warn, {tally['pass']} pass")
+        not_applicable = f", {len(checked.skipped)} skipped (not applicable)" if checked.skipped else ""
+        typer.echo(f"check: {tally['fail']} fail, {tally['warn']} warn, {tally['pass']} pass{not_applicable}")
     raise typer.Exit(EXIT_FAILED if tally[FAIL] else EXIT_OK)

@@ -1,8 +1,10 @@
 """Read-only view of a parsed dbt project, from the `manifest.json` dbt writes to its target path.
 
-Provides the nodes in DAG order grouped by layer, lineage, columns with their tests, and the
-compiled SQL of a node. Nothing here imports dbt: reading a manifest costs milliseconds, so the
-UI and the checks can use it before dbt is loaded.
+Provides the nodes in DAG order, lineage, columns with their tests, and the compiled SQL of a node.
+Each node has a layer, its place in the DAG whatever its folder (see `dag_layers`), and a group, the
+project's own folder it lives in (see `group_of`); `group_order()` lists the groups in DAG order.
+Nothing here imports dbt: reading a manifest costs milliseconds, so the UI and the checks can use
+it before dbt is loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EXECUTABLE_TYPES = ("model", "seed", "snapshot", "test")
-LAYER_ORDER = ("seeds", "staging", "intermediate", "marts", "snapshots", "models", "tests")
+LAYER_ORDER = ("seeds", "staging", "intermediate", "marts", "snapshots", "tests")
+FINAL = "marts"  # the layer of final models: nothing reads them, or they feed an exposure
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Node:
     relation_name: str | None
     deprecation_date: str | None = None
     attached_node: str | None = None  # for tests: the node they test
+    group: str = ""  # the project's folder: first folder under models/ ("models" at its root), else seeds, tests...
 
 
 class ManifestMissing(Exception):
@@ -63,7 +67,10 @@ class Project:
         self.sources: dict[str, dict] = manifest.get("sources", {})
         self.parent_map: dict[str, list[str]] = manifest.get("parent_map", {})
         self.child_map: dict[str, list[str]] = manifest.get("child_map", {})
+        self.exposures: dict[str, dict] = manifest.get("exposures", {})
+        self.layers: dict[str, str] = dag_layers(self._raw_nodes, self.sources, self.parent_map, self.child_map)
         self.nodes: dict[str, Node] = {uid: self._to_node(raw) for uid, raw in self._raw_nodes.items()}
+        self._group_order: list[str] | None = None
 
     def _to_node(self, raw: dict) -> Node:
         config = raw.get("config", {})
@@ -76,7 +83,7 @@ class Project:
             name=raw["name"],
             resource_type=raw["resource_type"],
             materialized=config.get("materialized"),
-            layer=self._layer_of(raw),
+            layer=self.layers[raw["unique_id"]],
             description=raw.get("description", ""),
             original_file_path=raw.get("original_file_path", ""),
             depends_on=tuple(raw.get("depends_on", {}).get("nodes", [])),
@@ -86,18 +93,19 @@ class Project:
             relation_name=raw.get("relation_name"),
             deprecation_date=raw.get("deprecation_date"),
             attached_node=raw.get("attached_node"),
+            group=group_of(raw),
         )
 
-    @staticmethod
-    def _layer_of(raw: dict) -> str:
-        kind = raw["resource_type"]
-        if kind in ("seed", "snapshot", "test"):
-            return kind + "s"
-        folders = raw.get("fqn", [])[1:-1]
-        for folder in folders:
-            if folder in ("staging", "intermediate", "marts"):
-                return folder
-        return folders[0] if folders else "models"
+    def is_final(self, unique_id: str) -> bool:
+        node = self.nodes.get(unique_id)
+        return node is not None and node.layer == FINAL
+
+    def group_order(self) -> list[str]:
+        """The groups in DAG order: a group comes after the groups it reads from; groups that read each
+        other come by their nodes' mean depth in the DAG; tests come last."""
+        if self._group_order is None:
+            self._group_order = order_groups(self.in_dag_order(), self.parent_map)
+        return self._group_order
 
     def in_dag_order(self, resource_types: tuple[str, ...] = EXECUTABLE_TYPES) -> list[Node]:
         """Topological order (parents first), ties broken by layer then name, so the order is stable."""
@@ -145,6 +153,14 @@ class Project:
             )
         return sorted(tests, key=lambda t: (t.column or "", t.test_name))
 
+    def tested(self, test_id: str) -> tuple[str | None, str | None]:
+        """(the node a test tests, its column) for a test of the manifest, else (None, None)."""
+        raw = self._raw_nodes.get(test_id) or {}
+        deps = [d for d in raw.get("depends_on", {}).get("nodes", []) if d in self.nodes or d in self.sources]
+        attached = raw.get("attached_node") or (deps[-1] if deps else None)
+        column = raw.get("column_name") or (raw.get("test_metadata") or {}).get("kwargs", {}).get("column_name")
+        return attached, column
+
     def compiled_sql(self, unique_id: str) -> str | None:
         """The SQL dbt compiled for this node at its last run or compile, if any."""
         raw = self._raw_nodes.get(unique_id, {})
@@ -160,6 +176,75 @@ class Project:
         if name_or_id in self.nodes:
             return self.nodes[name_or_id]
         return next((n for n in self.nodes.values() if n.name == name_or_id and n.resource_type != "test"), None)
+
+
+def dag_layers(nodes: dict[str, dict], sources: dict, parents: dict[str, list[str]],
+               children: dict[str, list[str]]) -> dict[str, str]:
+    """Each node's layer from its place in the DAG, not its folder: seeds, snapshots and tests by kind;
+    a model is `marts` when final (no model, seed or snapshot reads it, or it feeds an exposure),
+    `staging` when it reads only sources and seeds (or nothing), or one staging model, and
+    `intermediate` otherwise."""
+    layers: dict[str, str] = {}
+
+    def staging(uid: str) -> bool:
+        ups = parents.get(uid) or nodes[uid].get("depends_on", {}).get("nodes", [])
+        if all(p in sources or nodes.get(p, {}).get("resource_type") == "seed" for p in ups):
+            return True
+        return len(ups) == 1 and ups[0] in nodes and nodes[ups[0]]["resource_type"] == "model" and layer(ups[0]) == "staging"
+
+    def final(uid: str) -> bool:
+        downs = children.get(uid, [])
+        return any(c.startswith("exposure.") for c in downs) or not any(
+            nodes.get(c, {}).get("resource_type") in ("model", "seed", "snapshot") for c in downs)
+
+    def layer(uid: str) -> str:
+        if uid not in layers:
+            kind = nodes[uid]["resource_type"]
+            layers[uid] = (kind + "s" if kind != "model" else FINAL if final(uid)
+                           else "staging" if staging(uid) else "intermediate")
+        return layers[uid]
+
+    for uid in nodes:
+        layer(uid)
+    return layers
+
+
+def group_of(raw: dict) -> str:
+    """The project's folder a node lives in: a model's first folder under its model path (the model
+    path's own name for models at its root); seeds, snapshots and tests by kind."""
+    kind = raw["resource_type"]
+    if kind != "model":
+        return kind + "s"
+    folders = raw.get("fqn", [])[1:-1]
+    if folders:
+        return folders[0]
+    parts = Path(raw.get("original_file_path") or "models").parts
+    return parts[0] if len(parts) > 1 else "models"
+
+
+def order_groups(ordered: list[Node], parents: dict[str, list[str]]) -> list[str]:
+    """Groups after the groups they read from (Kahn's algorithm; ties and cycles by mean depth, then name)."""
+    depth: dict[str, int] = {}
+    members: dict[str, list[int]] = {}
+    group = {n.unique_id: n.group for n in ordered if n.resource_type != "test"}
+    incoming: dict[str, set[str]] = {g: set() for g in group.values()}
+    for node in ordered:
+        if node.unique_id not in group:
+            continue
+        ups = [p for p in parents.get(node.unique_id, node.depends_on) if p in group]
+        depth[node.unique_id] = 1 + max((depth[p] for p in ups), default=0)
+        members.setdefault(node.group, []).append(depth[node.unique_id])
+        incoming[node.group] |= {group[p] for p in ups} - {node.group}
+    mean = {g: sum(ds) / len(ds) for g, ds in members.items()}
+    result: list[str] = []
+    while incoming:
+        ready = [g for g, ins in incoming.items() if not ins] or list(incoming)  # a cycle: least deep first
+        chosen = min(ready, key=lambda g: (mean[g], g))
+        result.append(chosen)
+        del incoming[chosen]
+        for ins in incoming.values():
+            ins.discard(chosen)
+    return result + (["tests"] if any(n.resource_type == "test" for n in ordered) else [])
 
 
 def load_project(target_path: Path) -> Project:

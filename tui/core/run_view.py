@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 
 from tui.core.run_events import LogLine, NodeFinished, NodesPlanned, NodeStarted, RunFinished, RunStarted, Warned
-from tui.core.project import LAYER_ORDER, Node, Project
+from tui.core.project import Node, Project
 
 RUNNING = "running"
 REGRESSION_RATIO = 2.0  # a node at 2x its median or more is a regression...
@@ -177,12 +177,12 @@ class RunView:
 
     # --- grouping -------------------------------------------------------------------------
     def groups(self) -> list[tuple[str, list[NodeState]]]:
-        """Nodes grouped by layer (layers in pipeline order), DAG order inside each group."""
-        by_layer: dict[str, list[NodeState]] = {}
+        """Nodes grouped by the project's folders (groups in DAG order), DAG order inside each group."""
+        by_group: dict[str, list[NodeState]] = {}
         for state in self.nodes.values():
-            by_layer.setdefault(state.node.layer, []).append(state)
-        rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
-        return sorted(by_layer.items(), key=lambda item: rank.get(item[0], len(rank)))
+            by_group.setdefault(state.node.group, []).append(state)
+        rank = {group: i for i, group in enumerate(self.project.group_order())}
+        return sorted(by_group.items(), key=lambda item: rank.get(item[0], len(rank)))
 
     # --- live events ----------------------------------------------------------------------
     @property

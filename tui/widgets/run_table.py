@@ -1,11 +1,11 @@
-"""The run table: every node of the project in DAG order grouped by layer, with live results.
+"""The run table: every node of the project in DAG order grouped by its folder, with live results.
 
 A Line API widget rather than a DataTable: during a build dozens of cells change every second,
 and a DataTable re-renders every visible cell through Rich on each change (about 0.2 s per
 refresh at 120x40, measured). Here a row is drawn straight into one `Strip` of segments and
 cached; an update redraws only the rows that changed. The header line stays put while rows scroll.
 
-Rows are keyed by node unique id (group header rows by `group:<layer>`). The table renders
+Rows are keyed by node unique id (group header rows by `group:<folder>`). The table renders
 from a `RunView` it is handed; `update_nodes` redraws changed rows, `tick` moves elapsed timers.
 """
 
@@ -98,11 +98,11 @@ class RunTable(ScrollView, can_focus=True):
         self.columns = columns_for(self.wide, self.size.width)
         now = time.time()
         self.keys, self.row_cells, self._strips = [], {}, {}
-        for layer, states in self.view.groups():
+        for group, states in self.view.groups():
             shown = [s for s in states if self._matches(s)]
             if shown:
-                self.keys.append(GROUP_PREFIX + layer)
-                self.row_cells[GROUP_PREFIX + layer] = [Cell(f"{layer} ({len(shown)})")]
+                self.keys.append(GROUP_PREFIX + group)
+                self.row_cells[GROUP_PREFIX + group] = [Cell(f"{group} ({len(shown)})")]
                 for state in shown:
                     self.keys.append(state.node.unique_id)
                     self.row_cells[state.node.unique_id] = self._cells(state, now)

@@ -84,6 +84,8 @@ def step_view(step: Step, result: StepResult | None, progress: str | None) -> Gr
         verdict.append(f"{result.verdict}  ({result.seconds:.1f}s, {len(result.queries)} queries)")
         parts += [verdict, Text("")]
         parts += [StepTable(t) for t in result.tables]
+        if result.skipped and result.findings:  # a step with nothing to check says why in its verdict
+            parts.append(Text(f"skipped (not applicable): {', '.join(k for k, _ in result.skipped)}", style="dim"))
     return Group(*parts)
 
 

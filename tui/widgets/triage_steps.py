@@ -16,7 +16,7 @@ STATUS_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green", "error": 
 def step_prompt(title: str, done: bool, status: str | None) -> Text:
     text = Text(" ")
     text.append("[x] " if done else "[ ] ", style="bold green" if done else "dim")
-    label = {"running": "RUN", "error": "ERR"}.get(status or "", (status or "todo").upper())
+    label = {"running": "RUN", "error": "ERR", "skipped": "SKIP"}.get(status or "", (status or "todo").upper())
     text.append(f"{label:<4} ", style=STATUS_STYLE.get(status or "", "dim"))
     text.append(title)
     return text

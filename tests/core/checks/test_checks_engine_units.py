@@ -78,9 +78,12 @@ def test_rules_load_from_checks_and_thresholds_override_them():
     assert rules["claims_have_active_plan"].family == "integrity"
 
 
-def test_a_rule_on_a_missing_model_is_not_applicable(tmp_path):
-    findings = rule_findings(ctx_for(tmp_path), "business")
-    assert findings and all(f.status == "pass" and f.summary.startswith("not applicable") for f in findings)
+def test_a_rule_on_a_missing_model_is_skipped_not_a_finding(tmp_path):
+    ctx = ctx_for(tmp_path)
+    business = {r.id for r in load_rules(ctx.config) if r.family == "business"}
+    assert business and rule_findings(ctx, "business") == []
+    assert set(ctx.skipped) == {f"business.{r}" for r in business}
+    assert all(reason.startswith("not applicable: ref(") for reason in ctx.skipped.values())
 
 
 def test_team_rules_from_another_folder_run_against_the_warehouse(tmp_path):

@@ -29,7 +29,8 @@ def git(project_dir: Path, *args: str) -> str | None:
 
 def git_findings(ctx: CheckContext) -> list[Finding]:
     if ctx.project_dir is None or git(ctx.project_dir, "rev-parse", "--git-dir") is None:
-        return [Finding(f"{CHECK}.git", PASS, "project", None, "the dbt project is not a git repository: no commit history", {})]
+        ctx.skip(f"{CHECK}.git", "the dbt project is not a git repository: no commit history")
+        return []
     since = ctx.baseline.started_at
     limit = str(ctx.config.get("changes.max_commits", 20))
     args = ["log", f"-{limit}", "--format=%h%x09%cI%x09%s"] + ([f"--since=@{int(since)}"] if since else []) + ["--", "."]
@@ -59,6 +60,7 @@ def raw_file_findings(ctx: CheckContext) -> list[Finding]:
     """Raw files new or changed since the baseline: by size and line count when the baseline recorded
     them (a rewrite with the same bytes is no change), else by modification time."""
     if ctx.raw_dir is None or not Path(ctx.raw_dir).is_dir():
+        ctx.skip(f"{CHECK}.raw_files", "no raw files folder: the sources are tables")
         return []
     files = {}
     for path in sorted(p for p in Path(ctx.raw_dir).rglob("*") if p.is_file() and not p.name.startswith(".")):
@@ -109,6 +111,8 @@ def freshness_findings(ctx: CheckContext) -> list[Finding]:
         newest = ctx.runner.one(f"SELECT max(CAST({quote(field)} AS TIMESTAMP)) AS newest FROM {spec.relation}",
                                 f"freshness of {spec.object}")["newest"]
         found.append(_freshness(ctx, spec.object, field, newest, now, raw.get("freshness") or {}))
+    if not found:
+        ctx.skip(f"{CHECK}.freshness", "no source declares a loaded_at_field")
     return found
 
 

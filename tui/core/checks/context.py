@@ -1,6 +1,6 @@
 """What every check family reads: the project, the warehouse runner, thresholds, the latest and
-baseline runs, the baseline's stored facts, and a place to leave facts of this run (saved to history
-as the next baseline). Profiles are computed once and shared by the families that need them.
+baseline runs, the baseline's stored facts, a place to leave facts of this run (saved to history
+as the next baseline), and the checks that do not apply to the project (`skip`). Profiles are computed once and shared by the families that need them.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class CheckContext:
     open_runner: Callable[[], QueryRunner] | None = None  # reopens the warehouse (see hold/release)
     cancelled: threading.Event = field(default_factory=threading.Event)
     family_seconds: dict[str, float] = field(default_factory=dict)  # time spent in each check family
+    skipped: dict[str, str] = field(default_factory=dict)  # check or rule id -> why it does not apply here
     _specs: list[TableSpec] | None = None
     _profiles: dict[str, TableProfile] | None = None
 
@@ -72,6 +73,10 @@ class CheckContext:
             self._profiles = profiles
             self.facts["profiles"] = {name: p.to_dict() for name, p in profiles.items()}
         return self._profiles
+
+    def skip(self, what: str, reason: str) -> None:
+        """A check that does not apply to this project: neither a finding nor a pass, listed once."""
+        self.skipped.setdefault(what, reason)
 
     def release(self) -> None:
         """Close the warehouse between steps, so a build in another process can take it."""

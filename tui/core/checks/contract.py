@@ -19,7 +19,8 @@ DEFAULT_STATUS = {"missing": FAIL, "renamed": FAIL, "moved": FAIL, "unexpected":
 
 
 def contract_findings(ctx: CheckContext) -> list[Finding]:
-    if ctx.raw_dir is None:
+    if ctx.raw_dir is None or not file_sources(ctx.project.sources):
+        ctx.skip(CHECK, "no source is read from raw files")
         return []
     contracts = {c.source: c for c in file_sources(ctx.project.sources)}
     findings = []

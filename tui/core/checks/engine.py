@@ -7,6 +7,8 @@
 
 `FAMILIES` maps a family name (as used in `checks/playbook.yml` and `check.families`) to a function
 of the context returning findings. A family that raises becomes one warn finding; triage goes on.
+A check that does not apply to the project (`ctx.skip`) is no finding: the step lists it as skipped,
+and a step with nothing to check at all is `skipped`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tui.core.checks.keys import key_findings
 from tui.core.checks.performance import performance_findings
 from tui.core.checks.plans import plan_findings
 from tui.core.checks.playbook import Step
+from tui.core.checks.results import result_findings
 from tui.core.checks.rules import rule_findings
 
 
@@ -49,8 +52,10 @@ def _suspects(ctx: CheckContext) -> list[Finding]:
 
 
 SUSPECTS = "Suspect objects"
+SKIPPED = "skipped"  # a step status: nothing of it applies to the project
 
 FAMILIES: dict[str, Callable[[CheckContext], list[Finding]]] = {
+    "results": result_findings,
     "profile": _profile,
     "drift": _drift,
     "keys": key_findings,
@@ -77,7 +82,7 @@ class Table:
 @dataclass(frozen=True)
 class StepResult:
     step: str
-    status: str  # worst finding status, or "error"
+    status: str  # worst finding status, "error", or "skipped" (nothing to check)
     verdict: str
     findings: tuple[Finding, ...]
     tables: tuple[Table, ...] = ()
@@ -86,12 +91,14 @@ class StepResult:
     seconds: float = 0.0
     error: str | None = None
     family_seconds: tuple[tuple[str, float], ...] = ()  # time each check family of the step took
+    skipped: tuple[tuple[str, str], ...] = ()  # (check or rule id, why it does not apply)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["findings"] = [f.to_dict() for f in self.findings]
         data["queries"] = [q.to_dict() for q in self.queries]
         data["family_seconds"] = dict(self.family_seconds)
+        data["skipped"] = [list(s) for s in self.skipped]
         return data
 
     @classmethod
@@ -100,7 +107,8 @@ class StepResult:
         return cls(data["step"], data["status"], data["verdict"], tuple(Finding.from_dict(f) for f in data.get("findings", [])),
                    tables, tuple(QueryRecord.from_dict(q) for q in data.get("queries", [])),
                    float(data.get("started_at", 0.0)), float(data.get("seconds", 0.0)), data.get("error"),
-                   tuple((k, float(v)) for k, v in (data.get("family_seconds") or {}).items()))
+                   tuple((k, float(v)) for k, v in (data.get("family_seconds") or {}).items()),
+                   tuple((str(s[0]), str(s[1])) for s in data.get("skipped") or []))
 
 
 def run_families(ctx: CheckContext, families: list[str] | tuple[str, ...], step: str | None = None) -> list[Finding]:
@@ -129,20 +137,26 @@ def run_families(ctx: CheckContext, families: list[str] | tuple[str, ...], step:
 
 
 def run_step(ctx: CheckContext, step: Step) -> StepResult:
-    started, first_query = time.time(), len(ctx.runner.queries)
+    started, first_query, outer = time.time(), len(ctx.runner.queries), ctx.skipped
     clock = time.perf_counter()
+    ctx.skipped = {}  # this step's own skips (a step run again lists them again)
     try:
         findings = run_families(ctx, step.checks, step.id)
         error = None
     except Cancelled as stop:
         findings, error = [], str(stop)
+    finally:
+        skipped, ctx.skipped = tuple(ctx.skipped.items()), {**outer, **ctx.skipped}
     tables = step_tables(ctx, step, findings)
     status = "error" if error else worst(findings)
     if not findings and not error and tables and tables[0].title == SUSPECTS and tables[0].rows:
         status = FAIL if any(r[0] == FAIL for r in tables[0].rows) else WARN
+    said = error or verdict(findings, tables)
+    if not findings and not error and not tables:
+        status, said = SKIPPED, "nothing to check" + (f": {'; '.join(dict.fromkeys(v for _, v in skipped))}" if skipped else "")
     timings = tuple((f, round(ctx.family_seconds[f], 3)) for f in step.checks if f in ctx.family_seconds)
-    return StepResult(step.id, status, error or verdict(findings, tables), tuple(by_severity(findings)), tables,
-                      tuple(ctx.runner.queries[first_query:]), started, time.perf_counter() - clock, error, timings)
+    return StepResult(step.id, status, said, tuple(by_severity(findings)), tables,
+                      tuple(ctx.runner.queries[first_query:]), started, time.perf_counter() - clock, error, timings, skipped)
 
 
 def verdict(findings: list[Finding], tables: tuple[Table, ...] = ()) -> str:

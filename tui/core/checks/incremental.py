@@ -34,7 +34,9 @@ def incremental_findings(ctx: CheckContext, *, full_refresh: bool | None = None)
     compare = ctx.config.get("incremental.full_refresh_compare", True) if full_refresh is None else full_refresh
     if compare:
         found += full_refresh_findings(ctx)
-    return found or [Finding(CHECK, PASS, "run", None, "no incremental model in this project", {})]
+    if not found:
+        ctx.skip(CHECK, "no incremental model or audit table in this project")
+    return found
 
 
 def audit_relation(ctx: CheckContext) -> str | None:

@@ -236,10 +236,15 @@ def _fan_out_finding(ctx: CheckContext, spec: TableSpec, grain: str, stat: dict,
     key = grain.split(", ")[0]
     evidence = {"grain_key": grain, "grain_declared": False, "rows": rows, "distinct_keys": stat["distinct"],
                 "rows_per_key": ratio, "baseline_rows_per_key": before_ratio}
-    if status == PASS:
-        return Finding(f"{CHECK}.fan_out", PASS, spec.object, key, f"one row per {grain} ({ratio:.3f} rows per key)", evidence)
-    extra = stat["nonnull"] - stat["distinct"]
     was = f"; baseline {before_ratio:.3f}" if before_ratio else ""
+    if status == PASS and ratio <= 1.0:
+        return Finding(f"{CHECK}.fan_out", PASS, spec.object, key, f"one row per {grain} ({ratio:.3f} rows per key)", evidence)
+    if status == PASS:  # the key repeats by design (now and at the baseline): it is not the model's grain
+        evidence["grain_key"] = None
+        return Finding(f"{CHECK}.fan_out", PASS, spec.object, key,
+                       f"no grain inferred: even {grain}, the least repeated key it carries, has {ratio:.3f} rows per key{was}",
+                       {**evidence, "fewest_rows_per_key": grain})
+    extra = stat["nonnull"] - stat["distinct"]
     return Finding(f"{CHECK}.fan_out", status, spec.object, key,
                    f"a join multiplies rows: {extra:,} extra rows, {ratio:.3f} rows per {grain}{was}", evidence)
 

@@ -15,7 +15,8 @@ RAN = ("success", "pass", "warn", "fail", "error")
 
 def performance_findings(ctx: CheckContext) -> list[Finding]:
     if ctx.history is None or ctx.latest_run is None:
-        return [Finding(CHECK, PASS, "run", None, "no run history yet: nothing to compare durations against", {})]
+        ctx.skip(CHECK, "no run history yet: nothing to compare durations against")
+        return []
     runs = int(ctx.config.get("performance.history_runs", 20))
     latest = ctx.latest_run.run_id
     history = ctx.history.node_history(last=runs + 1)
@@ -28,6 +29,9 @@ def performance_findings(ctx: CheckContext) -> list[Finding]:
         if earlier:
             found.append(_compare(ctx, node, earlier))
     slowed = [f for f in found if f.status != PASS]
+    if not found:
+        ctx.skip(CHECK, "no earlier run of these models to compare durations with")
+        return []
     if not slowed:
         summary = (f"no model slower than {ctx.config.get('performance.warn_ratio', 2.0):g}x its median "
                    f"({len(found)} models compared)" if found else "no earlier run of these models to compare with")

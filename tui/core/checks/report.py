@@ -1,5 +1,6 @@
-"""The incident record: Markdown (timeline, findings with evidence, steps and notes, the queries
-used) and JSON (`{"findings": [...]}` plus context). Aggregates only: findings never carry personal
+"""The incident record: Markdown (timeline, findings with evidence, the checks skipped as not
+applicable, steps and notes, the queries used) and JSON (`{"findings": [...], "skipped": [...]}`
+plus context). Aggregates only: findings never carry personal
 values (profiles keep counts only for personal columns), and notes are the engineer's own words.
 """
 
@@ -21,9 +22,18 @@ def stamp(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def skipped(session: IncidentSession) -> list[dict[str, str]]:
+    """Checks and rules that do not apply to the project, each once (the first step that met it)."""
+    seen: dict[str, dict[str, str]] = {}
+    for sid, state in session.steps.items():
+        for what, reason in (state.result.skipped if state.result else ()):
+            seen.setdefault(what, {"check": what, "reason": reason, "step": sid})
+    return list(seen.values())
+
+
 def findings_json(session: IncidentSession) -> dict[str, Any]:
     findings = session.findings()
-    return {"findings": [f.to_dict() for f in findings], "counts": counts(findings),
+    return {"findings": [f.to_dict() for f in findings], "counts": counts(findings), "skipped": skipped(session),
             "latest_run_id": session.latest_run_id, "baseline_run_id": session.baseline_run_id,
             "started_at": stamp(session.started_at),
             "steps": [{"step": sid, "status": s.result.status, "seconds": round(s.result.seconds, 3),
@@ -37,7 +47,8 @@ def markdown(session: IncidentSession, playbook: Playbook) -> str:
              f"- Run triaged: `{session.latest_run_id or 'none recorded'}`",
              f"- Baseline run: `{session.baseline_run_id or 'none (first triage)'}`",
              f"- Findings: **{tally[FAIL]} fail**, {tally[WARN]} warn, {tally[PASS]} pass", ""]
-    lines += _timeline(session) + _findings(findings) + _steps(session, playbook) + _notes(session) + _queries(session, playbook)
+    lines += _timeline(session) + _findings(findings) + _skipped(session) + _steps(session, playbook) + _notes(session)
+    lines += _queries(session, playbook)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -67,6 +78,14 @@ def _findings(findings: list[Finding]) -> list[str]:
         lines += [f"| {f.check} | {_cell(f.object)} | {_cell(f.summary)} |" for f in passed]
         lines += ["", "</details>", ""]
     return lines
+
+
+def _skipped(session: IncidentSession) -> list[str]:
+    rows = skipped(session)
+    if not rows:
+        return []
+    return ["## Skipped (not applicable to this project)", "", "| check | why |", "|---|---|",
+            *[f"| {_cell(r['check'])} | {_cell(r['reason'])} |" for r in rows], ""]
 
 
 def _value(value: Any) -> str:

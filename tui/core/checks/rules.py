@@ -10,7 +10,7 @@ A rule is SQL that may use `{{ ref('model') }}`, `{{ source('src', 'table') }}` 
 - `groups`: the query returns `key` and `value` (e.g. total claims per company); values are kept
   as the next baseline; `warn_drop_share` / `fail_drop_share` flag a key whose value fell that much.
 
-A rule whose model or source is missing from the project is reported as not applicable.
+A rule whose model or source is missing from the project is no finding: it is listed as skipped.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def rule_findings(ctx: CheckContext, family: str) -> list[Finding]:
         try:
             sql = render(rule.sql, ctx.project, rule.params)
         except UnknownReference as error:
-            found.append(Finding(f"{family}.{rule.id}", PASS, rule.object, rule.column, f"not applicable: {error}", {}))
+            ctx.skip(f"{family}.{rule.id}", f"not applicable: {error}")
             continue
         rows = ctx.runner.rows(sql, f"rule {rule.id}")
         found.append(evaluate_groups(ctx, rule, rows) if rule.kind == "groups" else evaluate_count(ctx, rule, rows))

@@ -90,7 +90,8 @@ def build_spec(runner: QueryRunner, config: ChecksConfig, *, object: str, relati
 
 def project_targets(project: Project, runner: QueryRunner, config: ChecksConfig,
                     skip_missing: bool = True) -> list[TableSpec]:
-    """Sources first, then models in DAG order, restricted to the configured layers."""
+    """Sources first, then models in DAG order, restricted to the configured layers (the node's place in
+    the DAG, `tui.core.project.dag_layers`); final models are always profiled."""
     layers = set(config.get("profile.layers", []))
     skip = config.get("profile.skip_objects", [])
     specs: list[TableSpec] = []
@@ -98,7 +99,8 @@ def project_targets(project: Project, runner: QueryRunner, config: ChecksConfig,
     if "sources" in layers:
         candidates += [source_candidate(project, raw) for raw in sorted(project.sources.values(), key=lambda s: s["unique_id"])]
     candidates += [model_candidate(project, node) for node in project.in_dag_order(MODEL_TYPES)
-                   if node.layer in layers | {"seeds", "snapshots"} and node.materialized != "ephemeral"]
+                   if (node.layer in layers | {"seeds", "snapshots"} or project.is_final(node.unique_id))
+                   and node.materialized != "ephemeral"]
     for candidate in candidates:
         if candidate is None or any(fnmatch.fnmatch(candidate["object"], p) for p in skip):
             continue
