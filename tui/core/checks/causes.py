@@ -210,7 +210,7 @@ def _place_context(finding: Finding, groups: list[_Group], lineage: Lineage) -> 
 def _cause(group: _Group) -> Cause:
     root = group.root
     symptoms = tuple(Symptom(f.id, f.check, f.status, f.object, f.column, f.summary, path) for f, path in group.members[1:])
-    downstream = sorted({s.object for s in symptoms if s.object != root.object})
+    downstream = sorted({s.object for s in symptoms if s.object != root.object and s.check not in CONTEXT_CHECKS})
     evidence = {k: v for k, v in root.evidence.items() if isinstance(v, (int, float, str)) or v is None}
     evidence.update({"check": root.check, "symptoms": len(symptoms), "downstream_objects": downstream})
     where = root.object + (f".{root.column}" if root.column else "")

@@ -209,7 +209,7 @@ def out_of_range(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksC
 
 def is_event_time(c: Comparison, name: str, config: ChecksConfig) -> bool:
     """A column that records when something happened (a load, an update, a service): never in the future."""
-    return name in c.event_times or any(fnmatch.fnmatch(name.lower(), p) for p in config.get("drift.range.event_time_columns", []))
+    return name in c.event_times or any(fnmatch.fnmatch(name.lower(), p) for p in config.get("drift.event_time_columns", []))
 
 
 def _outside_dates(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
@@ -262,7 +262,17 @@ def type_conformance(c: Comparison, name: str, cur: dict, ref: dict, config: Che
     return Finding(f"{CHECK}.type", FAIL, c.object, name,
                    f"{bad:,} values of {name} ({1 - share:.1%}) are not a plain {type_name} as before ({c.label})",
                    {"compared": c.label, "intended_type": type_name, "nonconforming": bad, "share": 1 - share,
-                    "reference_share": 1 - before})
+                    "reference_share": 1 - before, **_padding(cur, n1)})
+
+
+def _padding(cur: dict, nonnull: int) -> dict[str, Any]:
+    """Leading zeros as a shape (000NNN) and a share: never a value."""
+    padded = int(cur.get("zero_padded") or 0)
+    if not padded or cur.get("padded_length") is None:
+        return {}
+    length, zeros = int(round(float(cur["padded_length"]))), int(round(float(cur.get("padded_zeros") or 1)))
+    return {"zero_padded": padded, "zero_padded_share": padded / max(nonnull, 1),
+            "shape": "0" * zeros + "N" * max(length - zeros, 0)}
 
 
 def volume_findings(profile: TableProfile, baseline: TableProfile | None, config: ChecksConfig) -> list[Finding]:
