@@ -28,7 +28,9 @@ class CausesList(OptionList):
         self.causes = list(causes)
         self.clear_options()
         if not causes:
-            self.add_option(Option(Text("no cause yet: run the steps (a runs them all)", style="dim"), id="none", disabled=True))
+            self.add_option(Option(Text("no cause yet: run the steps (a runs them all). To try it on the demo: "
+                                        "`pipeline-tui fixtures incident`, then b (build), then i (triage)", style="dim"),
+                                   id="none", disabled=True))
             return
         self.add_options([Option(cause_line(i, c), id=c.id) for i, c in enumerate(causes, 1)])
         self.highlighted = min(keep or 0, len(causes) - 1)
