@@ -45,3 +45,26 @@ def generate(
     rows = ", ".join(f"{feed} {count:,}" for feed, count in summary.rows.items())
     typer.echo(f"{summary.scenario} (seed {summary.seed}): {len(summary.files)} file(s), "
                f"{summary.total_rows:,} rows ({rows}) in {summary.seconds:.1f} s -> {summary.out_dir}")
+
+
+@app.command()
+def incident(
+    ctx: typer.Context,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write a copy of the raw folder with the incident here instead.")] = None,
+) -> None:
+    """Add the incident (a defective partner feed, duplicated enrollments) to the workspace's raw feeds
+    as the next delivery; then `b` (build) and `i` (triage) in the cockpit."""
+    from tui.core import generator
+
+    workspace = ctx.obj
+    raw = getattr(workspace, "raw_dir", None)
+    if raw is None:
+        typer.echo("error: no workspace resolved: run through the pipeline-tui command", err=True)
+        raise typer.Exit(2)
+    try:
+        summary = generator.add_incident(raw, out)
+    except (generator.ScenarioError, ValueError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"incident added: {', '.join(summary.files)} ({summary.rows.get('claims', 0):,} partner claims) "
+               f"-> {summary.out_dir}; ground truth in {summary.out_dir / 'ground_truth.json'}")

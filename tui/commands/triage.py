@@ -33,7 +33,7 @@ def triage(
 ) -> None:
     """Run the whole triage playbook against the latest run (even a failed one) and report findings."""
     from tui.core.checks.findings import counts
-    from tui.core.checks.report import skipped, write_reports
+    from tui.core.checks.report import lineage_of, skipped, write_reports
     from tui.core.checks.triage import TriageError, run_triage
 
     def on_step(index: int, total: int, result) -> None:
@@ -44,7 +44,7 @@ def triage(
                                        on_step=on_step)
     except TriageError as error:
         fail(str(error))
-    write_reports(session, playbook, report, json_path)
+    write_reports(session, playbook, report, json_path, lineage_of(_workspace(ctx)))
     tally = counts(session.findings())
     written = ", ".join(str(p) for p in (report, json_path) if p) or "nothing written (use --report / --json)"
     not_applicable = f", {len(skipped(session))} skipped (not applicable)" if skipped(session) else ""
@@ -60,7 +60,9 @@ def check(
     checks_dir: ChecksDirOpt = None,
 ) -> None:
     """Run the data checks as a CI guardrail: exit 0 when all pass, 1 on any fail, 2 when they cannot run."""
+    from tui.core.checks.causes import build_causes
     from tui.core.checks.findings import FAIL, PASS, by_severity, counts
+    from tui.core.checks.report import lineage_of
     from tui.core.checks.triage import TriageError, run_checks
 
     try:
@@ -70,8 +72,10 @@ def check(
         fail(str(error).splitlines()[0])
     tally = counts(findings)
     if as_json:
-        typer.echo(json.dumps({"findings": [f.to_dict() for f in by_severity(findings)], "counts": tally,
-                               "skipped": [{"check": k, "reason": v} for k, v in checked.skipped.items()]}, indent=2, default=str))
+        causes = [c.to_dict() for c in build_causes(findings, lineage_of(_workspace(ctx)))]
+        typer.echo(json.dumps({"causes": causes, "findings": [f.to_dict() for f in by_severity(findings)], "counts": tally,
+                               "skipped": [{"check": k, "reason": v} for k, v in checked.skipped.items()]},
+                              indent=2, default=str))
     else:
         for f in by_severity(findings):
             if f.status != PASS:

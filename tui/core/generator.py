@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -147,6 +148,37 @@ def add_next_day(out_dir: str | Path) -> GenerationSummary:
     _write_metadata(out, meta["scenario"], params, grown, meta["malformed"])
     return GenerationSummary(out, meta["scenario"], params.seed, grown, tuple(files), rows,
                              time.perf_counter() - began)
+
+
+def add_incident(raw_dir: str | Path, out_dir: str | Path | None = None) -> GenerationSummary:
+    """Add the incident (the partner feed and the duplicated enrollments, as `generate(scenario=
+    "incident")` makes them) to a folder made by `generate()`, as the delivery after its last file.
+    With `out_dir`, the folder is copied there first and only the copy changes. The ground truth
+    is written beside the feeds."""
+    began = time.perf_counter()
+    raw = Path(raw_dir)
+    meta_path = raw / METADATA_FILE
+    if not meta_path.is_file():
+        raise ScenarioError(f"{raw} was not made by the generator ({METADATA_FILE} missing): "
+                            f"run `pipeline-tui fixtures generate --out {raw}` first")
+    meta = json.loads(meta_path.read_text())
+    out = Path(out_dir) if out_dir is not None else raw
+    if out.resolve() != raw.resolve():
+        shutil.copytree(raw, out, dirs_exist_ok=True)
+    settings = load_scenario("incident")
+    sizes = Sizes(**meta["sizes"])
+    params = _params(settings, sizes, meta["seed"], meta["start_date"], as_of=meta.get("as_of"))
+    if any((out / "claims").glob(f"*_{settings['partner_feed']['name']}.jsonl")):
+        raise ScenarioError(f"{out} already has a partner feed: the incident was added before")
+    rows: dict[str, int] = {"claims": 0}
+    files: list[str] = ["enrollments.csv"]
+    with _GeneratorDb(params, last_day=sizes.days) as con:
+        rows["enrollments"] = _copy(con, defects.enrollments_with_duplicates_sql(params, settings, day=sizes.days),
+                                    out / "enrollments.csv", "header, delimiter ','")
+        truth = defects.write_partner_feed(con, params, out, settings, sizes.days, rows, files)
+    defects.write_ground_truth(out, "incident", truth)
+    files.append(defects.GROUND_TRUTH_FILE)
+    return GenerationSummary(out, "incident", params.seed, sizes, tuple(files), rows, time.perf_counter() - began)
 
 
 def claims_file_name(params: Params, day: int, feed: str = "") -> str:

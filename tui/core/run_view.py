@@ -19,6 +19,8 @@ RUNNING = "running"
 REGRESSION_RATIO = 2.0  # a node at 2x its median or more is a regression...
 REGRESSION_MIN_S = 0.1  # ...when it is also this much slower: sub-second noise is not a regression
 HISTORY_POINTS = 12  # runs shown in a sparkline
+FAN_OUT_RATIO = 1.02  # a node whose rows grow this much faster than its parents' rows is a fan-out...
+FAN_OUT_MIN_ROWS = 20  # ...when it also gained this many rows more than its parents' growth explains
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class NodeState:
     past: list[Point] = field(default_factory=list)  # completed earlier runs, oldest first
     current: Point | None = None  # latest result, live during a run
     started_at: float | None = None  # set while running
+    parents: list[NodeState] = field(default_factory=list, repr=False, compare=False)  # model, seed and snapshot parents
 
     @property
     def status(self) -> str | None:
@@ -100,6 +103,27 @@ class NodeState:
             return None
         return self.rows - previous
 
+    @property
+    def growth(self) -> float | None:
+        """Rows now against the previous run's rows."""
+        previous = next((p.rows for p in reversed(self.past) if p.rows is not None), None)
+        if not previous or self.rows is None or self.running:
+            return None
+        return self.rows / previous
+
+    @property
+    def fan_out(self) -> float | None:
+        """How much faster this node's rows grew than its fastest-growing parent's (the fan-out
+        signal of a join), when that is clearly more; else None."""
+        mine = self.growth
+        theirs = [g for p in self.parents if (g := p.growth) is not None]
+        if mine is None or not theirs or self.node.resource_type == "test":
+            return None
+        ratio = mine / max(theirs)
+        previous = self.rows / mine if mine else 0
+        extra = self.rows - previous * max(theirs)
+        return ratio if ratio >= FAN_OUT_RATIO and extra >= FAN_OUT_MIN_ROWS else None
+
     def series(self, attribute: str, points: int = HISTORY_POINTS) -> list[float]:
         """Durations or rows of the last runs (the current one included), oldest first."""
         chain = self.past + ([self.current] if self.current and not self.running else [])
@@ -119,6 +143,8 @@ class RunView:
     def __init__(self, project: Project, history: dict[str, list[Point]] | None = None):
         self.project = project
         self.nodes: dict[str, NodeState] = {n.unique_id: NodeState(n) for n in project.in_dag_order()}
+        for state in self.nodes.values():
+            state.parents = [self.nodes[p] for p in state.node.depends_on if p in self.nodes]
         self.run: RunStarted | None = None
         self.finished: RunFinished | None = None
         self.planned = 0

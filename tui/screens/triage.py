@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, OptionList, Static, TextArea
 from tui.core.checks.engine import StepResult, run_step, save_facts
 from tui.core.checks.incident import SESSION_FILE, IncidentSession
 from tui.core.checks.playbook import Playbook, load_playbook
+from tui.widgets.triage_causes import CausesList
 from tui.widgets.triage_findings import FindingsTable
 from tui.widgets.triage_result import StepView
 from tui.widgets.triage_steps import StepList
@@ -37,14 +38,19 @@ class TriageScreen(Screen):
     TriageScreen #triage-right { width: 1fr; }
     TriageScreen #triage-result-scroll { height: 1fr; border: round $primary 40%; padding: 0 1; }
     TriageScreen #triage-notes { height: 6; border: round $primary 40%; }
-    TriageScreen #triage-findings { height: 1fr; border: round $primary 40%; }
-    TriageScreen #triage-steps:focus, TriageScreen #triage-notes:focus, TriageScreen #triage-findings:focus { border: round $accent; }
+    TriageScreen #triage-findings { height: 1fr; border: round $primary 40%; display: none; }
+    TriageScreen #triage-causes { height: 1fr; border: round $primary 40%; }
+    TriageScreen.findings #triage-findings { display: block; }
+    TriageScreen.findings #triage-causes { display: none; }
+    TriageScreen #triage-steps:focus, TriageScreen #triage-notes:focus, TriageScreen #triage-findings:focus,
+    TriageScreen #triage-causes:focus { border: round $accent; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "run_all", "Run all"),
         Binding("d", "toggle_done", "Done"),
         Binding("n", "notes", "Notes"),
+        Binding("c", "causes", "Causes"),
         Binding("f", "findings", "Findings"),
         Binding("e", "export", "Export report"),
         Binding("x", "cancel", "Cancel step"),
@@ -84,6 +90,7 @@ class TriageScreen(Screen):
                 with VerticalScroll(id="triage-result-scroll"):
                     yield StepView(id="triage-result")
                 yield TextArea(id="triage-notes")
+        yield CausesList(id="triage-causes")
         yield FindingsTable(id="triage-findings")
         yield Footer()
 
@@ -96,7 +103,8 @@ class TriageScreen(Screen):
         if self.session is None:
             self.session = self._new_session()
         self.query_one("#triage-notes", TextArea).border_title = "notes"
-        self.query_one("#triage-findings", FindingsTable).border_title = "findings (enter: model detail)"
+        self.query_one("#triage-findings", FindingsTable).border_title = "findings (enter: model detail, c: causes)"
+        self.query_one("#triage-causes", CausesList).border_title = "likely causes, most likely first (enter: open, f: findings)"
         self.redraw()
         self.set_interval(1.0, self._tick)
         self.query_one(StepList).focus()
@@ -144,7 +152,9 @@ class TriageScreen(Screen):
     def redraw(self) -> None:
         running = {self.running} if self.running else set()
         self.query_one(StepList).show(self.playbook, self.session, running | set(self.queue))
-        self.query_one(FindingsTable).show(self.session.findings())
+        findings = self.session.findings()
+        self.query_one(FindingsTable).show(findings)
+        self.query_one(CausesList).show(self.causes(findings))
         self._show_step()
         self._tick()
 
@@ -188,6 +198,23 @@ class TriageScreen(Screen):
         finding = self.query_one(FindingsTable).selected
         if finding is not None:
             self.open_detail(finding.object)
+
+    @on(OptionList.OptionSelected, "#triage-causes")
+    def _open_cause(self) -> None:
+        cause = self.query_one(CausesList).selected
+        if cause is None:
+            return
+        from tui.screens.triage_cause import CauseScreen, queries_for
+
+        queries = [q for s in self.session.steps.values() if s.result for q in s.result.queries]
+        self.app.push_screen(CauseScreen(cause, queries_for(cause, queries), self.open_first_detail))
+
+    def causes(self, findings: list) -> list:
+        from tui.core.checks.causes import build_causes
+        from tui.core.checks.lineage import Lineage
+
+        project = getattr(getattr(self.app, "cockpit", None), "project", None)
+        return build_causes(findings, Lineage.from_project(project) if project is not None else None)
 
     @on(TextArea.Changed, "#triage-notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
@@ -273,7 +300,12 @@ class TriageScreen(Screen):
         self.query_one("#triage-notes", TextArea).focus()
 
     def action_findings(self) -> None:
+        self.add_class("findings")
         self.query_one(FindingsTable).focus()
+
+    def action_causes(self) -> None:
+        self.remove_class("findings")
+        self.query_one(CausesList).focus()
 
     def action_back(self) -> None:
         """Back to the cockpit from anywhere on the screen, the notes too (they are saved on the way
@@ -318,6 +350,16 @@ class TriageScreen(Screen):
         if step_id and self.session is not None:
             self.session.log(f"notes updated on step {step_id}")
             self._persist()
+
+    def open_first_detail(self, object_names: list[str]) -> None:
+        """The detail of the first of these objects that is a model of the project."""
+        project = getattr(getattr(self.app, "cockpit", None), "project", None)
+        view = getattr(self.app, "view", None)
+        for name in object_names:
+            node = project.find(name) if project is not None else None
+            if node is not None and view is not None and node.unique_id in view.nodes:
+                return self.open_detail(name)
+        self.notify("no model detail for this cause (it sits on a source)", severity="warning")
 
     def open_detail(self, object_name: str) -> None:
         project = getattr(getattr(self.app, "cockpit", None), "project", None)

@@ -112,6 +112,8 @@ def delta_rows_cell(state: NodeState) -> Cell:
     delta = state.delta_rows
     if delta is None:
         return Cell("")
+    if state.fan_out is not None:  # rows growing faster than the parents': as loud as a slow node
+        return Cell(f"⇈+{count(abs(delta))}", "bold white on " + BAD, True)
     if delta == 0:
         return Cell("0", "dim", True)
     sign = "+" if delta > 0 else "−"

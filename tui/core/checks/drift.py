@@ -32,19 +32,20 @@ class Comparison:
     label: str  # e.g. "newest delivery (x.jsonl) vs 20 earlier deliveries"
     kinds: dict[str, str]
     declared: dict[str, str] = field(default_factory=dict)  # column -> integer / number / timestamp
+    event_times: frozenset[str] = frozenset()  # columns known as event times (a source's loaded_at_field)
 
 
-def comparisons(profile: TableProfile, baseline: TableProfile | None) -> list[Comparison]:
+def comparisons(profile: TableProfile, baseline: TableProfile | None, event_times: frozenset[str] = frozenset()) -> list[Comparison]:
     found = []
     if NEWEST in profile.groups and EARLIER in profile.groups:
         found.append(Comparison(profile.object, profile.groups[NEWEST], profile.groups[EARLIER],
                                 f"newest delivery ({file_label(profile.newest)}) vs "
-                                f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds, profile.intended))
+                                f"{len(profile.deliveries) - 1} earlier deliveries", profile.kinds, profile.intended, event_times))
     if baseline is not None:
         current_label = NEWEST if NEWEST in profile.groups else ALL
         if current_label in profile.groups:
             found.append(Comparison(profile.object, profile.groups[current_label], merged(baseline),
-                                    f"{_describe(profile, current_label)} vs baseline table", profile.kinds, profile.intended))
+                                    f"{_describe(profile, current_label)} vs baseline table", profile.kinds, profile.intended, event_times))
     return found
 
 
@@ -53,12 +54,14 @@ def _describe(profile: TableProfile, group: str) -> str:
 
 
 def drift_findings(profiles: list[TableProfile], baselines: dict[str, TableProfile],
-                   config: ChecksConfig) -> list[Finding]:
+                   config: ChecksConfig, event_times: dict[str, str] | None = None) -> list[Finding]:
+    """`event_times`: object -> its loaded_at column (future values there are always a defect)."""
     findings: list[Finding] = []
     for profile in profiles:
         baseline = baselines.get(profile.object)
         found = volume_findings(profile, baseline, config)
-        for comparison in comparisons(profile, baseline):
+        known = frozenset([(event_times or {}).get(profile.object)]) - {None}
+        for comparison in comparisons(profile, baseline, known):
             found += compare(comparison, config)
         found = dedupe(found)
         if not any(f.status != PASS for f in found):
@@ -167,7 +170,14 @@ def numeric_shift(c: Comparison, name: str, cur: dict, ref: dict, config: Checks
                    f"{_stat_name(stat)} of {name} {direction} {factor:.1f}x, {before:,.4g} -> {now:,.4g} ({c.label})",
                    {"compared": c.label, "statistic": stat, "value": now, "reference": before, "factor": factor,
                     **{s: cur.get(s) for s in ("q50", "mean", "q95")},
-                    **{f"reference_{s}": ref.get(s) for s in ("q50", "mean", "q95")}})
+                    **{f"reference_{s}": ref.get(s) for s in ("q50", "mean", "q95")},
+                    "whole_share": _share(cur.get("whole"), c.current, cur), "reference_whole_share": _share(ref.get("whole"), c.reference, ref)})
+
+
+def _share(count: Any, group: dict, stats: dict) -> float | None:
+    """`count` as a share of the column's non-null values."""
+    nonnull = _rows(group) - int(stats.get("nulls") or 0)
+    return None if count is None or nonnull <= 0 else int(count) / nonnull
 
 
 def _stat_name(stat: str) -> str:
@@ -177,14 +187,17 @@ def _stat_name(stat: str) -> str:
 def out_of_range(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
     kind, n1 = c.kinds.get(name), max(_rows(c.current), 1)
     if kind == TEMPORAL:
-        odd = int(cur.get("future") or 0) + int(cur.get("ancient") or 0)
-        before = int(ref.get("future") or 0) + int(ref.get("ancient") or 0)
+        future, ancient = int(cur.get("future") or 0), int(cur.get("ancient") or 0)
+        ref_future, ref_ancient = int(ref.get("future") or 0), int(ref.get("ancient") or 0)
+        if ref_future and not is_event_time(c, name, config):
+            future = ref_future = 0  # planned dates (hire, coverage end) were already in the future
+        odd, before = future + ancient, ref_future + ref_ancient
         if odd and odd / n1 > before / max(_rows(c.reference), 1):
             status = FAIL if odd / n1 >= 0.01 else WARN
             return Finding(f"{CHECK}.range", status, c.object, name,
                            f"{odd:,} values of {name} are in the future or decades back ({c.label})",
-                           {"compared": c.label, "future": cur.get("future"), "ancient": cur.get("ancient"),
-                            "min": cur.get("min"), "max": cur.get("max")})
+                           {"compared": c.label, "future": future, "ancient": ancient,
+                            "reference_future": ref.get("future"), "min": cur.get("min"), "max": cur.get("max")})
         return _outside_dates(c, name, cur, ref, config)
     if kind == NUMERIC and isinstance(cur.get("min"), (int, float)) and isinstance(ref.get("min"), (int, float)):
         if cur["min"] < 0 <= ref["min"]:
@@ -192,6 +205,11 @@ def out_of_range(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksC
                            f"negative values of {name} appeared (min {cur['min']:,.4g}; never below 0 before) ({c.label})",
                            {"compared": c.label, "min": cur["min"], "reference_min": ref["min"]})
     return None
+
+
+def is_event_time(c: Comparison, name: str, config: ChecksConfig) -> bool:
+    """A column that records when something happened (a load, an update, a service): never in the future."""
+    return name in c.event_times or any(fnmatch.fnmatch(name.lower(), p) for p in config.get("drift.event_time_columns", []))
 
 
 def _outside_dates(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
@@ -244,7 +262,17 @@ def type_conformance(c: Comparison, name: str, cur: dict, ref: dict, config: Che
     return Finding(f"{CHECK}.type", FAIL, c.object, name,
                    f"{bad:,} values of {name} ({1 - share:.1%}) are not a plain {type_name} as before ({c.label})",
                    {"compared": c.label, "intended_type": type_name, "nonconforming": bad, "share": 1 - share,
-                    "reference_share": 1 - before})
+                    "reference_share": 1 - before, **_padding(cur, n1)})
+
+
+def _padding(cur: dict, nonnull: int) -> dict[str, Any]:
+    """Leading zeros as a shape (000NNN) and a share: never a value."""
+    padded = int(cur.get("zero_padded") or 0)
+    if not padded or cur.get("padded_length") is None:
+        return {}
+    length, zeros = int(round(float(cur["padded_length"]))), int(round(float(cur.get("padded_zeros") or 1)))
+    return {"zero_padded": padded, "zero_padded_share": padded / max(nonnull, 1),
+            "shape": "0" * zeros + "N" * max(length - zeros, 0)}
 
 
 def volume_findings(profile: TableProfile, baseline: TableProfile | None, config: ChecksConfig) -> list[Finding]:

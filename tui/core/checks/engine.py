@@ -44,7 +44,8 @@ def _profile(ctx: CheckContext) -> list[Finding]:
 
 
 def _drift(ctx: CheckContext) -> list[Finding]:
-    return drift_findings(list(ctx.profiles().values()), ctx.baseline.profiles(), ctx.config)
+    event_times = {s.object: s.loaded_at for s in ctx.specs() if s.loaded_at}
+    return drift_findings(list(ctx.profiles().values()), ctx.baseline.profiles(), ctx.config, event_times)
 
 
 def _suspects(ctx: CheckContext) -> list[Finding]:

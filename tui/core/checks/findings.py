@@ -4,6 +4,7 @@ and `QueryRecord` (a query a check ran, for the report). Plain frozen dataclasse
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -30,8 +31,15 @@ class Finding:
     def rank(self) -> int:
         return _RANK[self.status]
 
+    @property
+    def id(self) -> str:
+        """Stable for the same check of the same thing: check, object, column, step and what was compared."""
+        what = next((str(self.evidence[k]) for k in ("rule", "test", "relationship", "compared") if self.evidence.get(k)), "")
+        key = "|".join((self.check, self.object, self.column or "", self.step or "", what))
+        return hashlib.sha1(key.encode()).hexdigest()[:10]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"id": self.id, **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:

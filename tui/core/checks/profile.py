@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import fnmatch
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
@@ -82,7 +83,7 @@ def merged(profile: TableProfile) -> dict[str, Any]:
 def _merge_column(parts: list[dict[str, Any]], sizes: list[int], big: dict[str, Any]) -> dict[str, Any]:
     out = dict(big)
     rows = sum(sizes)
-    for key in ("nulls", "future", "ancient", "int_like", "num_like", "time_like", "true"):
+    for key in ("nulls", "future", "ancient", "int_like", "num_like", "time_like", "true", "whole", "zero_padded"):
         if key in big:
             out[key] = sum(int(p.get(key) or 0) for p in parts)
     out["null_rate"] = out.get("nulls", 0) / rows if rows else 0.0
@@ -143,18 +144,21 @@ def column_metrics(column: ColumnSpec, config: ChecksConfig, delivery: str | Non
     if column.personal and column.declared_kind is None:
         return metrics  # personal values: how many are missing is all we keep
     if column.kind == OTHER:
-        return metrics + (_conformance(column, f"CAST({c} AS VARCHAR)") if infer_types(column, config) else [])
+        if not infer_types(column, config):
+            return metrics
+        return metrics + _conformance(column, f"CAST({c} AS VARCHAR)") + _shape(column, f"trim(CAST({c} AS VARCHAR), '\" ')", config)
     metrics.append(("distinct", f"approx_count_distinct({c})"))
     if column.kind == NUMERIC and not column.personal:
         quantiles = ", ".join(repr(float(q)) for q in config.get("profile.quantiles", [0.5]))
         metrics += [("min", f"min({c})"), ("max", f"max({c})"), ("mean", f"avg(CAST({c} AS DOUBLE))"),
-                    ("quantiles", f"approx_quantile({c}, [{quantiles}])")]
+                    ("quantiles", f"approx_quantile({c}, [{quantiles}])"),
+                    ("whole", f"count_if(CAST({c} AS DOUBLE) = trunc(CAST({c} AS DOUBLE)))")]
     elif column.kind == TEMPORAL:
         metrics += _temporal(column, config)
     elif column.kind == BOOLEAN:
         metrics.append(("true", f"count_if({c})"))
     elif infer_types(column, config) and column.name != delivery:
-        metrics += _conformance(column, c)
+        metrics += _conformance(column, c) + _shape(column, c, config)
     if column.categorical and column.kind != BOOLEAN:
         metrics.append(("top", f"histogram({c})"))
     return metrics
@@ -191,6 +195,17 @@ def _conformance(column: ColumnSpec, text: str) -> list[tuple[str, str]]:
     value = f"trim({text}, '\" ')" if column.kind == OTHER else text  # JSON values keep their quotes
     return [(name, f"count_if(regexp_full_match({value}, '{pattern}'))")
             for name, pattern in (("int_like", INT_PATTERN), ("num_like", NUM_PATTERN), ("time_like", TIME_PATTERN))]
+
+
+def _shape(column: ColumnSpec, c: str, config: ChecksConfig) -> list[tuple[str, str]]:
+    """Id-like text: how many values carry leading zeros, and their usual length and number of zeros
+    (a shape such as 0000NNNN is shown, never a value)."""
+    if column.personal or not any(fnmatch.fnmatch(column.name.lower(), p) for p in config.get("profile.shape_columns", [])):
+        return []
+    padded = f"regexp_full_match({c}, '0[0-9]+')"
+    return [("zero_padded", f"count_if({padded})"),
+            ("padded_length", f"median(length({c})) FILTER (WHERE {padded})"),
+            ("padded_zeros", f"median(length({c}) - length(ltrim({c}, '0'))) FILTER (WHERE {padded})")]
 
 
 def _group_stats(row: dict[str, Any], spec: TableSpec, quantiles: list[float], config: ChecksConfig) -> dict[str, Any]:

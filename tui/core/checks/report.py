@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tui.core.checks.causes import Cause, build_causes
 from tui.core.checks.findings import FAIL, PASS, WARN, Finding, counts
 from tui.core.checks.incident import IncidentSession, write_atomic
+from tui.core.checks.lineage import Lineage
 from tui.core.checks.playbook import Playbook
 
 MAX_SQL = 1200
@@ -31,25 +33,48 @@ def skipped(session: IncidentSession) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def findings_json(session: IncidentSession) -> dict[str, Any]:
+def lineage_of(workspace: Any) -> Lineage | None:
+    """The workspace's lineage from its manifest, or None when there is none to read."""
+    from tui.core.project import load_project
+
+    try:
+        return Lineage.from_project(load_project(workspace.target_path))
+    except Exception:  # noqa: BLE001 - causes then fall back to objects without lineage
+        return None
+
+
+def findings_json(session: IncidentSession, lineage: Lineage | None = None) -> dict[str, Any]:
     findings = session.findings()
-    return {"findings": [f.to_dict() for f in findings], "counts": counts(findings), "skipped": skipped(session),
+    return {"causes": [c.to_dict() for c in build_causes(findings, lineage)],
+            "findings": [f.to_dict() for f in findings], "counts": counts(findings), "skipped": skipped(session),
             "latest_run_id": session.latest_run_id, "baseline_run_id": session.baseline_run_id,
             "started_at": stamp(session.started_at),
             "steps": [{"step": sid, "status": s.result.status, "seconds": round(s.result.seconds, 3),
                        "family_seconds": dict(s.result.family_seconds)} for sid, s in session.steps.items() if s.result]}
 
 
-def markdown(session: IncidentSession, playbook: Playbook) -> str:
+def markdown(session: IncidentSession, playbook: Playbook, lineage: Lineage | None = None) -> str:
     findings = session.findings()
     tally = counts(findings)
     lines = [f"# Incident triage: {stamp(session.started_at)}", "",
              f"- Run triaged: `{session.latest_run_id or 'none recorded'}`",
              f"- Baseline run: `{session.baseline_run_id or 'none (first triage)'}`",
              f"- Findings: **{tally[FAIL]} fail**, {tally[WARN]} warn, {tally[PASS]} pass", ""]
-    lines += _timeline(session) + _findings(findings) + _skipped(session) + _steps(session, playbook) + _notes(session)
-    lines += _queries(session, playbook)
+    lines += _causes(build_causes(findings, lineage)) + _timeline(session) + _findings(findings) + _skipped(session)
+    lines += _steps(session, playbook) + _notes(session) + _queries(session, playbook)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _causes(causes: list[Cause]) -> list[str]:
+    lines = ["## Likely causes", ""]
+    if not causes:
+        return lines + ["No check failed or warned.", ""]
+    for number, cause in enumerate(causes, 1):
+        lines.append(f"{number}. **{cause.status.upper()}** `{cause.kind}`: {cause.summary}")
+        for symptom in cause.symptoms:
+            lines.append(f"   - {symptom.status}: `{' > '.join(symptom.path)}`"
+                         f"{' column `' + symptom.column + '`' if symptom.column else ''}: {_cell(symptom.summary)}")
+    return lines + [""]
 
 
 def _timeline(session: IncidentSession) -> list[str]:
@@ -133,8 +158,9 @@ def _queries(session: IncidentSession, playbook: Playbook) -> list[str]:
     return lines
 
 
-def write_reports(session: IncidentSession, playbook: Playbook, markdown_path: Path | None, json_path: Path | None) -> None:
+def write_reports(session: IncidentSession, playbook: Playbook, markdown_path: Path | None, json_path: Path | None,
+                  lineage: Lineage | None = None) -> None:
     if markdown_path is not None:
-        write_atomic(Path(markdown_path), markdown(session, playbook))
+        write_atomic(Path(markdown_path), markdown(session, playbook, lineage))
     if json_path is not None:
-        write_atomic(Path(json_path), json.dumps(findings_json(session), indent=2, default=str) + "\n")
+        write_atomic(Path(json_path), json.dumps(findings_json(session, lineage), indent=2, default=str) + "\n")
