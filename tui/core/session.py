@@ -42,7 +42,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors, session_chatter, session_dbt
+from tui.core import checkpoints, errors, session_chatter, session_dbt
 from tui.core.dbt_events import EventTranslator
 from tui.core.events import RunFinished, Warned
 from tui.core.fingerprint import ProjectFingerprint
@@ -153,7 +153,8 @@ class DbtSession:
         try:
             self._cancel = threading.Event()
             self._running.set()
-            return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
+            finished = self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
+            return checkpoints.after_run(self.workspace, command, finished)  # the state `rollback` restores
         finally:
             self._running.clear()
             self._lock.release()
