@@ -63,6 +63,7 @@ class Project:
         self.sources: dict[str, dict] = manifest.get("sources", {})
         self.parent_map: dict[str, list[str]] = manifest.get("parent_map", {})
         self.child_map: dict[str, list[str]] = manifest.get("child_map", {})
+        self.exposures: dict[str, dict] = manifest.get("exposures", {})
         self.nodes: dict[str, Node] = {uid: self._to_node(raw) for uid, raw in self._raw_nodes.items()}
 
     def _to_node(self, raw: dict) -> Node:
@@ -152,6 +153,10 @@ class Project:
             return raw["compiled_code"]
         path = self.target_path / "compiled" / raw.get("package_name", self.project_name) / raw.get("original_file_path", "")
         return path.read_text() if path.is_file() else None
+
+    def raw_node(self, unique_id: str) -> dict:
+        """The manifest's own entry of a node (version, meta, patch_path, ...), empty when unknown."""
+        return self._raw_nodes.get(unique_id, {})
 
     def source_sql(self, unique_id: str) -> str:
         return self._raw_nodes.get(unique_id, {}).get("raw_code", "")
