@@ -187,6 +187,8 @@ def apply_rollback(workspace: Any, plan: RollbackPlan) -> RollbackResult:
         store.start_run(RunStarted(run_id, "rollback", plan.target.run_id, workspace.target, started))
         try:
             with checkpoints.hold_warehouse(warehouse):  # nobody else can open the file until the rename
+                for stale in warehouse.parent.glob(f".{warehouse.name}.rollback-*.tmp"):
+                    stale.unlink(missing_ok=True)  # left by a rollback that was killed
                 _room_for(warehouse, plan.checkpoint)
                 checkpoints.copy_file(plan.checkpoint.path, tmp)
                 with _uninterrupted():
