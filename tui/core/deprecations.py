@@ -74,6 +74,13 @@ def marks(raw: dict) -> tuple[str, ...]:
     return tuple(found)
 
 
+def deprecated_mark(node: Any, wide: bool = True) -> str:
+    """What the run table appends to a deprecated model's name (empty for any other node)."""
+    if node.resource_type != "model" or not (node.deprecation_date or "deprecated" in node.tags):
+        return ""
+    return " (deprecated)" if wide else " (depr.)"
+
+
 def deprecated_models(project: Project, history: Any = None, log_folders: list[Path] | None = None,
                       today: date | None = None) -> list[Deprecation]:
     today = today or datetime.now(timezone.utc).date()
