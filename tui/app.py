@@ -55,6 +55,8 @@ class PipelineApp(App):
         Binding("m", "modified", "Modified+", show=False),
         Binding("w", "toggle_watch", "Watch", show=False),
         Binding("i", "triage", "Triage", show=False),
+        Binding("u", "rollback", "Roll back to the last good run", show=False),
+        Binding("D", "deprecations", "Deprecated models", show=False, key_display="D"),
         Binding("1", "switch_mode('run')", "Run", show=False),
         Binding("2", "switch_mode('timeline')", "Timeline", show=False),
         Binding("3", "switch_mode('trends')", "Trends", show=False),
@@ -292,6 +294,20 @@ class PipelineApp(App):
             self.notify("triage not available yet", severity="warning")
             return
         self.push_screen(TriageScreen(self.workspace))
+
+    def action_rollback(self) -> None:
+        if self.bridge and self.bridge.busy:
+            self.notify("a run is in progress: c cancels it, then roll back", severity="warning")
+            return
+        from tui.screens.rollback import RollbackScreen
+
+        self.push_screen(RollbackScreen(self.workspace), lambda restored: restored and self._load_project(quiet=True))
+
+    def action_deprecations(self) -> None:
+        if self.cockpit.project is not None:
+            from tui.screens.deprecations import DeprecationsScreen
+
+            self.push_screen(DeprecationsScreen(self.workspace, self.cockpit.project))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

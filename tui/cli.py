@@ -14,7 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from tui.commands import fixtures as fixtures_commands
+from tui.commands import deprecations as deprecations_commands
 from tui.commands import history as history_commands
+from tui.commands import rollback as rollback_commands
 from tui.commands import run as run_commands
 from tui.commands import triage as triage_commands
 
@@ -29,6 +31,8 @@ app.add_typer(run_commands.app)
 app.add_typer(history_commands.app, name="history")
 app.add_typer(fixtures_commands.app, name="fixtures")
 app.add_typer(triage_commands.app)
+app.add_typer(rollback_commands.app)
+app.add_typer(deprecations_commands.app)
 
 
 @app.callback(invoke_without_command=True)

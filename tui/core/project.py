@@ -169,6 +169,10 @@ class Project:
         path = self.target_path / "compiled" / raw.get("package_name", self.project_name) / raw.get("original_file_path", "")
         return path.read_text() if path.is_file() else None
 
+    def raw_node(self, unique_id: str) -> dict:
+        """The manifest's own entry of a node (version, meta, patch_path, ...), empty when unknown."""
+        return self._raw_nodes.get(unique_id, {})
+
     def source_sql(self, unique_id: str) -> str:
         return self._raw_nodes.get(unique_id, {}).get("raw_code", "")
 

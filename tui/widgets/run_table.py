@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.core.deprecations import deprecated_mark
 from tui.core.run_view import NodeState, RunView
 from tui.widgets import cells
 from tui.widgets.cells import Cell
@@ -121,7 +122,8 @@ class RunTable(ScrollView, can_focus=True):
     def _cells(self, state: NodeState, now: float) -> list[Cell]:
         style = "dim" if state.node.resource_type == "test" else ""
         row = [
-            Cell("  " + self.labels.get(state.node.unique_id, state.node.name), style),
+            Cell("  " + self.labels.get(state.node.unique_id, state.node.name) + deprecated_mark(state.node, self.wide),
+                 style),
             cells.status_cell(state.status, not self.wide), cells.time_cell(state, now), cells.median_cell(state),
             cells.ratio_cell(state), cells.rows_cell(state), cells.delta_rows_cell(state),
         ]

@@ -52,11 +52,12 @@ def _baseline(history: Any, record: Any) -> Baseline:
 
 
 def latest_run(history: Any) -> Any:
-    """The newest run that built something, whatever its outcome (a failed build is when triage matters)."""
+    """The newest run that built something or rolled it back, whatever its outcome (a failed build is when
+    triage matters; after a rollback the checks describe the restored state)."""
     if history is None:
         return None
     runs = history.recent_runs(50)
-    return next((r for r in runs if r.command in ("build", "run", "seed", "snapshot")), runs[0] if runs else None)
+    return next((r for r in runs if r.command in ("build", "run", "seed", "snapshot", "rollback")), runs[0] if runs else None)
 
 
 def open_context(workspace: Any, *, baseline_run_id: str | None = None, config: ChecksConfig | None = None,

@@ -30,6 +30,7 @@ from tui.core.checks.plans import plan_findings
 from tui.core.checks.playbook import Step
 from tui.core.checks.results import result_findings
 from tui.core.checks.rules import rule_findings
+from tui.core.reads import relations_read
 
 
 def _profile(ctx: CheckContext) -> list[Finding]:
@@ -208,5 +209,6 @@ def save_facts(ctx: CheckContext) -> int | None:
     payload["worst"] = worst(ctx.findings)
     payload["run_started_at"] = getattr(ctx.latest_run, "started_at", None)
     payload["git_rev"] = getattr(ctx.latest_run, "git_rev", None)
+    payload["reads"] = relations_read(ctx.runner.queries)  # what the checks read (tui.core.reads)
     return ctx.history.put_profile(FACTS_OBJECT, payload, run_id=getattr(ctx.latest_run, "run_id", None), kind=FACTS_KIND)
 

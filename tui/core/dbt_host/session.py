@@ -46,7 +46,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.core import errors
+from tui.core import checkpoints, errors
 from tui.core.dbt_host.delivery import EventSink
 from tui.core.dbt_host.environment import prepare_dbt_environment
 from tui.core.dbt_host.feed_warnings import FeedContractWarnings
@@ -182,7 +182,8 @@ class DbtSession:
             self._cancel = threading.Event()
             self._running.set()
             with _in_project_dir(self.workspace.project_dir):
-                return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
+                finished = self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
+            return checkpoints.after_run(self.workspace, command, finished)  # the state `rollback` restores
         finally:
             self._running.clear()
             self._lock.release()
