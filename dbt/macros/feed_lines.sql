@@ -185,13 +185,17 @@
 {% endmacro %}
 
 {% macro unreadable_feed_lines(file_name, skipped) %}
-    {#- source_file, source_line, raw_line, reject_reason of the lines `skipped` by the reader. -#}
+    {#- source_file, source_line, raw_line, reject_reason of the lines `skipped` by the reader. The
+        empty row that ends the union names its columns too: with none skipped it is the only branch,
+        and the models add it with `union all by name`, which would add unnamed columns. -#}
     {%- for line, reason, text in skipped %}
     select {{ sql_string(file_name) }} as source_file, {{ line }}::bigint as source_line,
            {{ sql_string(text) }} as raw_line, {{ sql_string(reason) }} as reject_reason
     union all
     {%- endfor %}
-    select null::varchar, null::bigint, null::varchar, null::varchar where false
+    select null::varchar as source_file, null::bigint as source_line, null::varchar as raw_line,
+           null::varchar as reject_reason
+    where false
 {% endmacro %}
 
 {% macro optimistic_read_suspects(rejects_label, empty_rows_sql) %}

@@ -73,6 +73,7 @@ models:
       - {name: order_date, data_type: date}
       - {name: amount, data_type: double}
 """
+DAILY_GRAINS = {"int_claims_aggregated_to_company_days": "company_id, claim_date", "fct_claims_daily": "company_id, day"}
 DECLARED = {"fct_customer_days_tested": "unique_combination_of_columns test",
             "fct_customer_days_expression": "unique test",
             "fct_customer_days_incremental": "unique_key config",
@@ -157,7 +158,9 @@ def test_duplicated_customers_fail_declared_and_inferred_grains(shop, second_day
 
 def test_one_day_baseline_then_a_clean_next_day_on_the_benefits_project(tmp_path):
     """The regression of the incident-scale benchmark: with one day of claims, company_id looked
-    unique in the company x day models, and a second day failed them (2.0 rows per key)."""
+    unique in the company x day models, and a second day failed them (2.0 rows per key). They now
+    declare their grain (a unique_combination_of_columns test in the project), so it is checked as
+    declared on both days, never inferred; the inferred case is the shop's fct_customer_days."""
     ws = workspace(tmp_path / "one-day").ensure_dirs()
     generate(ws.raw_dir, "baseline", size="test", days=1)
     build_benefits(ws.root)
@@ -165,14 +168,18 @@ def test_one_day_baseline_then_a_clean_next_day_on_the_benefits_project(tmp_path
     add_next_day(ws.raw_dir)
     build_benefits(ws.root)
     second, _ = run_checks(ws, families=["keys"])
-    assert keyed(first, "keys.fan_out")["int_claims_aggregated_to_company_days"].evidence["grain_key"] == "company_id"
-    assert [(f.object, f.column, f.summary) for f in second if f.status == "fail"] == []
+    assert [(f.object, f.column, f.summary) for f in first + second if f.status == "fail"] == []
     raw = duckdb.connect()  # expected grain size straight from the raw files: companies x claim days
     companies = raw.execute(f"select count(*) from read_csv('{ws.raw_dir}/companies.csv', header=true)").fetchone()[0]
     days = raw.execute(f"select max(d) - min(d) + 1 from (select cast(substr(submitted_at, 1, 10) as date) as d "
                        f"from read_json('{ws.raw_dir}/claims/*.jsonl', columns={{'submitted_at': 'VARCHAR'}}))").fetchone()[0]
     assert days >= 2
-    for model in ("int_claims_aggregated_to_company_days", "fct_claims_daily"):
-        grain = keyed(second, "keys.fan_out")[model]
-        assert grain.status == "pass" and grain.evidence["grain_key"].startswith("company_id, ")
-        assert grain.evidence["rows"] == grain.evidence["distinct_keys"] == companies * days
+    with duckdb.connect(str(ws.warehouse), read_only=True) as warehouse:
+        rows = {m: warehouse.execute(f"select count(*) from {m}").fetchone()[0] for m in DAILY_GRAINS}
+    for findings in (first, second):
+        assert not set(DAILY_GRAINS) & set(keyed(findings, "keys.fan_out"))
+        checked = {(f.object, f.column): f for f in findings if f.check == "keys.duplicates"}
+        for model, grain in DAILY_GRAINS.items():
+            found = checked[(model, grain)]
+            assert found.status == "pass" and found.evidence["declared_by"] == "unique_combination_of_columns test"
+    assert rows == {m: companies * days for m in DAILY_GRAINS}

@@ -58,7 +58,10 @@ def key_findings(ctx: CheckContext) -> list[Finding]:
         if declared and spec.layer in ("sources", "staging"):
             findings += duplicate_records(ctx, spec, declared, keys)
         carried = fan_out_candidates(ctx, spec, keys)
-        if carried and not declared and not combined:  # a declared grain is checked by the duplicates above
+        # A declared grain is checked by the duplicates above; one made only of inherited keys (a join's
+        # grain, claim x period) never repeats, but the join can still multiply the rows per key.
+        joined = bool(combined) and all(set(g.columns) <= carried for g in combined)
+        if carried and not declared and (not combined or joined):
             found, facts[spec.object] = fan_out(ctx, spec, sorted(carried))
             findings += found
     return findings
