@@ -41,14 +41,15 @@ class TriageScreen(Screen):
     TriageScreen #triage-steps:focus, TriageScreen #triage-notes:focus, TriageScreen #triage-findings:focus { border: round $accent; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("a", "run_all", "Run all"),
-        Binding("d", "toggle_done", "Done"),
-        Binding("n", "notes", "Notes"),
-        Binding("f", "findings", "Findings"),
-        Binding("e", "export", "Export report"),
-        Binding("x", "cancel", "Cancel step"),
-        Binding("ctrl+n", "new_session", "New triage", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the Run screen; from the notes, leave the notes."),
+        Binding("a", "run_all", "Run all", tooltip="Run every step's queries, in order; verdicts appear as each ends."),
+        Binding("d", "toggle_done", "Done", tooltip="Mark the selected step done, or not done."),
+        Binding("n", "notes", "Notes", tooltip="Write notes on the selected step (they go into the report)."),
+        Binding("f", "findings", "Findings", tooltip="Jump to the findings, fails first."),
+        Binding("e", "export", "Export report", tooltip="Export the report as Markdown into the workspace's triage/ folder."),
+        Binding("x", "cancel", "Cancel step", tooltip="Cancel the running step."),
+        Binding("ctrl+n", "new_session", "New triage", show=False,
+                tooltip="Start a new triage on the latest run (the earlier one stays in the report history)."),
     ]
 
     class StepProgress(Message):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.run_view import RUNNING, NodeState, sparkline
+from tui.core.run_view import REGRESSION_RATIO, RUNNING, NodeState, sparkline
 
 # Mid-tone colours that read on the light and the dark theme alike (named ANSI yellow or
 # green wash out on a light background).
@@ -77,18 +77,22 @@ def median_cell(state: NodeState) -> Cell:
     return Cell(seconds(state.median_s), "dim", True)
 
 
+def ratio_style(state: NodeState) -> str:
+    """One colour scale for a node's time against its median, everywhere: dim within the node's
+    noise (see `NodeState.noise_s`), else red from the regression ratio, orange slower, green faster."""
+    ratio = state.ratio
+    if ratio is None or not state.beyond_noise:
+        return "dim"
+    if ratio >= REGRESSION_RATIO:
+        return "bold white on " + BAD
+    return WARN if ratio > 1 else OK
+
+
 def ratio_cell(state: NodeState) -> Cell:
     ratio = state.ratio
     if ratio is None:
         return Cell("")
-    label = f"×{ratio:.1f}"
-    if state.regressed:
-        return Cell(label, "bold white on " + BAD, True)
-    if ratio >= 1.3:
-        return Cell(label, WARN, True)
-    if ratio <= 0.7:
-        return Cell(label, OK, True)
-    return Cell(label, "dim", True)
+    return Cell(f"×{ratio:.1f}", ratio_style(state), True)
 
 
 def count(value: int | float | None) -> str:
