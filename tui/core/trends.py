@@ -73,11 +73,12 @@ def full_builds(records: Iterable) -> list[RunTotal]:
             for r in sorted(kept, key=lambda r: r.started_at)]
 
 
-def trend_gap(points: int, what: str = "full builds") -> str | None:
-    """None when `points` runs make a trend; else one line saying what is still needed."""
+def trend_gap(points: int) -> str | None:
+    """None when `points` runs make a trend; else a short line (it fits a chart at 80 columns)
+    saying what is still needed."""
     if points >= MIN_TREND_RUNS:
         return None
-    return f"a trend needs {MIN_TREND_RUNS} {what}: {points} so far (b builds everything)"
+    return f"a trend needs {MIN_TREND_RUNS} runs: {points} so far"
 
 
 def worst_regressions(view: RunView, limit: int = 10) -> list[Regression]:

@@ -125,5 +125,5 @@ class DetailScreen(Screen):
         self.query_one("#detail-lineage", Static).update(lineage_text(project, self.uid))
         self.query_one("#detail-columns", Static).update(columns_table(project, view, self.uid))
         self.query_one("#detail-sql", Static).update(sql_view(project, self.uid, self.app.current_theme.dark))
-        self.query_one("#duration-chart", RunChart).show("duration", state.timed_series("duration_s", 50), what="runs")
-        self.query_one("#rows-chart", RunChart).show("rows", state.timed_series("rows", 50), unit="rows", what="runs")
+        self.query_one("#duration-chart", RunChart).show("duration", state.timed_series("duration_s", 50))
+        self.query_one("#rows-chart", RunChart).show("rows", state.timed_series("rows", 50), unit="rows")

@@ -62,9 +62,9 @@ class TrendsScreen(Screen):
         state = view.nodes.get(uid) if uid else None
         name = state.node.name if state else "selected model"
         self.query_one("#model-duration-chart", RunChart).show(
-            f"{name}: duration", state.timed_series("duration_s", 50) if state else [], what="runs of it")
+            f"{name}: duration", state.timed_series("duration_s", 50) if state else [])
         self.query_one("#model-rows-chart", RunChart).show(
-            f"{name}: rows", state.timed_series("rows", 50) if state else [], unit="rows", what="runs of it")
+            f"{name}: rows", state.timed_series("rows", 50) if state else [], unit="rows")
 
     def _show_regressions(self) -> None:
         table = self.query_one("#regressions", DataTable)

@@ -18,11 +18,12 @@ TICKS = 4
 
 
 def time_labels(stamps: list[float]) -> tuple[list[float], list[str]]:
-    """Up to TICKS evenly spread x ticks: `HH:MM:SS` within an hour, `HH:MM` within a day, else `MM-DD`."""
+    """Up to TICKS x ticks evenly spread in time: `HH:MM:SS` within an hour, `HH:MM` within a day,
+    else `MM-DD`."""
     if not stamps:
         return [], []
-    chosen = sorted({stamps[round(i * (len(stamps) - 1) / max(1, TICKS - 1))] for i in range(TICKS)})
-    span = stamps[-1] - stamps[0]
+    first, span = stamps[0], stamps[-1] - stamps[0]
+    chosen = sorted({first + span * i / (TICKS - 1) for i in range(TICKS)}) if span else [first]
     fmt = "%H:%M:%S" if span < 3600 else "%H:%M" if span < 86400 else "%m-%d"
     return chosen, [time.strftime(fmt, time.localtime(at)) for at in chosen]
 
@@ -46,17 +47,22 @@ class RunChart(PlotextPlot):
     DEFAULT_CSS = "RunChart { height: 1fr; min-height: 6; }"
     shown: tuple[str, list[float]] = ("", [])
 
-    def show(self, title: str, points: list[tuple[float | None, float]], unit: str = "s",
-             what: str = "full builds") -> None:
+    def show(self, title: str, points: list[tuple[float | None, float]], unit: str = "s") -> None:
         """Plot (finished at, value) points; with too few of them, say what a trend still needs."""
         values = [v for _, v in points]
         self.shown = (title, values)  # what the chart plots, for tests and debugging
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        gap = trend_gap(len(values), what)
-        plt.title(f"{title}: {gap}" if gap else title)
-        if values and not gap:
+        plt.title(title)
+        gap = trend_gap(len(values))
+        if gap:
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            plt.xticks([])
+            plt.yticks([])
+            plt.text(gap, 0.5, 0.5, alignment="center")
+        else:
             stamps = [at if at is not None else float(i) for i, (at, _) in enumerate(points)]
             plt.plot(stamps, values, marker=MARKER)
             plt.xticks(*time_labels(stamps))
