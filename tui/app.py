@@ -219,10 +219,10 @@ class PipelineApp(App):
         self.header_info.last_run_at = time.time()
         self.header_info.warehouse_bytes = self.cockpit.warehouse_bytes()
         self._refresh_header()
-        if message.error:
+        if message.status == "cancelled":  # the user's own doing: not an error
+            self.notify("run cancelled; tables already built are intact (b builds again)")
+        elif message.error:
             self.show_error(message.error)
-        elif message.status == "cancelled":
-            self.notify("run cancelled; tables already built are intact")
         # Every node's row is up to date already: redraw them all only when the project changed shape
         # (a full redraw, about 10 ms for the demo's 155 nodes, would hold up the frame showing the end).
         self.view_changed.publish(None if reloaded else set())

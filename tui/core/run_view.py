@@ -213,6 +213,18 @@ class RunView:
         rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
         return sorted(by_layer.items(), key=lambda item: rank.get(item[0], len(rank)))
 
+    def result_age(self, state: NodeState) -> str | None:
+        """How a node's shown result relates to the run of this session: None when it is from that run
+        (or there is none), else "waiting" (a full build has not reached it yet), "not_run" (a full build
+        ended, cancelled or failed, without running it) or "earlier" (the run did not select it: the
+        result shown is its last one)."""
+        run = self.run
+        if run is None or state.current is None or state.current.run_id == run.run_id:
+            return None
+        if run.selector is not None or run.command != "build":
+            return "earlier"
+        return "waiting" if self.finished is None else "not_run"
+
     # --- live events ----------------------------------------------------------------------
     @property
     def in_progress(self) -> bool:

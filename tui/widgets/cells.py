@@ -33,6 +33,9 @@ STATUS_BADGES = {
 }
 
 
+AGE_BADGES = {"waiting": ("… wait", "…"), "not_run": ("↷ skip", "↷")}  # see RunView.result_age
+
+
 class Cell(NamedTuple):
     text: str
     style: str = ""
@@ -54,6 +57,16 @@ def status_cell(status: str | None, compact: bool = False) -> Cell:
         return Cell("·" if compact else "· —", "dim")
     label, style = STATUS_BADGES.get(status, (status[:7], ""))
     return Cell(label.split(" ")[0] if compact else label, style)
+
+
+def aged_status_cell(status: str | None, age: str, compact: bool = False) -> Cell:
+    """The status of a node this run has not run (yet): waiting or skipped in a full build, or its
+    last result, dimmed and marked `last`, when the run did not select it."""
+    if age in AGE_BADGES:
+        wide, narrow = AGE_BADGES[age]
+        return Cell(narrow if compact else wide, "dim")
+    shown = status_cell(status, compact=True).text
+    return Cell(shown if compact else f"{shown} last", "dim italic")
 
 
 def seconds(value: float | None) -> str:

@@ -129,6 +129,10 @@ class RunTable(ScrollView, can_focus=True):
         row.append(cells.spark_cell(state, "duration_s", spark))
         if self.wide:
             row.append(cells.spark_cell(state, "rows", spark))
+        age = self.view.result_age(state) if self.view else None
+        if age:  # a result from an earlier run: dim it all, and say so in the status
+            row = [Cell(c.text, "dim", c.right) for c in row]
+            row[1] = cells.aged_status_cell(state.status, age, not self.wide)
         return row
 
     # --- updating -------------------------------------------------------------------------
