@@ -326,12 +326,13 @@ def sparkline(values: list[float], width: int = 8) -> str:
 
 
 def node_labels(project: Project) -> dict[str, str]:
-    """Short display names: tests read `unique stg_claims.claim_id` instead of dbt's long names."""
+    """Short display names: tests read `stg_claims.claim_id unique` instead of dbt's long names, the
+    model and column first, so that a name cut on a narrow terminal still tells the rows apart."""
     labels = {uid: node.name for uid, node in project.nodes.items()}
     for uid, node in project.nodes.items():
         if node.resource_type == "test":
             continue
         for test in project.tests_of(uid):
             column = f".{test.column}" if test.column else ""
-            labels[test.unique_id] = f"{test.test_name} {node.name}{column}"
+            labels[test.unique_id] = f"{node.name}{column} {test.test_name}"
     return labels

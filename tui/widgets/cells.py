@@ -136,4 +136,4 @@ def delta_rows_cell(state: NodeState) -> Cell:
 
 
 def spark_cell(state: NodeState, attribute: str, width: int) -> Cell:
-    return Cell(sparkline(state.series(attribute), width), TREND)
+    return Cell(sparkline(state.series(attribute, width), width), TREND)

@@ -14,7 +14,8 @@ from tui.core.trends import trend_gap
 from tui.widgets.cells import count, seconds
 
 MARKER = "braille"
-TICKS = 4
+TICKS = 4  # on the time axis
+VALUE_TICKS = 3  # min, middle, max: three labels fit the smallest chart, so plotext never drops one
 
 
 def time_labels(stamps: list[float]) -> tuple[list[float], list[str]]:
@@ -34,7 +35,7 @@ def value_labels(values: list[float], unit: str) -> tuple[list[float], list[str]
     if high - low < 1e-9:
         ticks = [low]
     else:
-        ticks = [low + (high - low) * i / (TICKS - 1) for i in range(TICKS)]
+        ticks = [low + (high - low) * i / (VALUE_TICKS - 1) for i in range(VALUE_TICKS)]
     if unit == "rows":
         ticks = sorted({float(round(t)) for t in ticks})
         return ticks, [count(int(t)) for t in ticks]
