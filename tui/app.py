@@ -46,23 +46,32 @@ class PipelineApp(App):
     MODES = {"run": RunScreen, "timeline": _timeline_screen, "trends": _trends_screen}
     DEFAULT_MODE = "run"  # the run screen is composed with the app: no mode switch (and CSS pass) at start
     BINDINGS = [
-        Binding("b", "build", "Build"),
-        Binding("r", "rebuild", "Rebuild"),
-        Binding("R", "downstream", "Downstream", key_display="R"),
-        Binding("t", "test", "Test"),
-        Binding("c", "cancel", "Cancel"),
-        Binding("f", "toggle_full_refresh", "Full refresh", show=False),
-        Binding("m", "modified", "Modified+", show=False),
-        Binding("w", "toggle_watch", "Watch", show=False),
-        Binding("i", "triage", "Triage", show=False),
-        Binding("u", "rollback", "Roll back to the last good run", show=False),
-        Binding("D", "deprecations", "Deprecated models", show=False, key_display="D"),
-        Binding("1", "switch_mode('run')", "Run", show=False),
-        Binding("2", "switch_mode('timeline')", "Timeline", show=False),
-        Binding("3", "switch_mode('trends')", "Trends", show=False),
-        Binding("T", "toggle_theme", "Light/dark", show=False, key_display="T"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit_app", "Quit"),
+        Binding("b", "build", "Build", tooltip="Build the whole project: models, tests, seeds and snapshots."),
+        Binding("r", "rebuild", "Rebuild", tooltip="Rebuild the selected node with its tests (build -s node)."),
+        Binding("R", "downstream", "Downstream", key_display="R",
+                tooltip="Rebuild the selected node and everything downstream of it (build -s node+)."),
+        Binding("t", "test", "Test", tooltip="Run the selected node's tests only."),
+        Binding("c", "cancel", "Cancel", tooltip="Cancel the running invocation: nodes in flight stop, nothing new starts."),
+        Binding("f", "toggle_full_refresh", "Full refresh", show=False,
+                tooltip="Toggle --full-refresh for the next runs (the header shows FULL-REFRESH)."),
+        Binding("m", "modified", "Modified+", show=False,
+                tooltip="Rebuild what changed since the last successful run, and its children (state:modified+)."),
+        Binding("w", "toggle_watch", "Watch", show=False,
+                tooltip="Watch mode: saving a model file rebuilds it and its children."),
+        Binding("i", "triage", "Triage", show=False,
+                tooltip="Open the incident triage: the first-30-minute plan with live queries."),
+        Binding("u", "rollback", "Roll back to the last good run", show=False,
+                tooltip="Roll the warehouse back to the last good run, after showing what changes."),
+        Binding("D", "deprecations", "Deprecated models", show=False, key_display="D",
+                tooltip="List the deprecated models: dates, replacements, who still refs or reads them."),
+        Binding("1", "switch_mode('run')", "Run", show=False, tooltip="The Run screen: every node of the project."),
+        Binding("2", "switch_mode('timeline')", "Timeline", show=False,
+                tooltip="The Timeline: a bar per node of the current or last run, by thread."),
+        Binding("3", "switch_mode('trends')", "Trends", show=False,
+                tooltip="Trends: run time and cost per full build, the selected model's history, regressions."),
+        Binding("T", "toggle_theme", "Light/dark", show=False, key_display="T", tooltip="Switch the light and dark theme."),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key of every screen."),
+        Binding("q", "quit_app", "Quit", tooltip="Quit (asks first while a run is in progress)."),
     ]
 
     def __init__(self, cockpit: Cockpit, make_client: Callable[[], Any] | None = None,
@@ -214,10 +223,10 @@ class PipelineApp(App):
         self.header_info.last_run_at = time.time()
         self.header_info.warehouse_bytes = self.cockpit.warehouse_bytes()
         self._refresh_header()
-        if message.error:
+        if message.status == "cancelled":  # the user's own doing: not an error
+            self.notify("run cancelled; tables already built are intact (b builds again)")
+        elif message.error:
             self.show_error(message.error)
-        elif message.status == "cancelled":
-            self.notify("run cancelled; tables already built are intact")
         # Every node's row is up to date already: redraw them all only when the project changed shape
         # (a full redraw, about 10 ms for the demo's 155 nodes, would hold up the frame showing the end).
         self.view_changed.publish(None if reloaded else set())
@@ -337,6 +346,6 @@ class PipelineApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            yield SystemCommand(f"{binding.description} ({binding.key_display or binding.key})",
-                                f"key {binding.key_display or binding.key}",
+            key = binding.key_display or binding.key
+            yield SystemCommand(f"{binding.description} ({key})", binding.tooltip or binding.description,
                                 lambda action=binding.action: self.run_action(action))

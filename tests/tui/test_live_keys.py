@@ -14,6 +14,7 @@ from tui_helpers import changed_since, descendants, plain, ready, results, run_k
 from tui.core.workspace import Workspace
 from tui.launch import build_app
 from tui.screens.confirm import ConfirmScreen
+from tui.widgets.cells import OK
 from tui.widgets.error_bar import ErrorBar
 from tui.widgets.header import CockpitHeader
 from tui.widgets.run_progress import RunProgress
@@ -147,6 +148,17 @@ async def test_c_cancels_a_build_and_marks_what_did_not_finish(workspace):
         for state in app.view.nodes.values():
             if state.current.run_id == run_id and state.status in ("cancelled", "skipped"):
                 assert table.cell(state.node.unique_id, "status").text in ("■ stop", "↷ skip")
+        not_reached = [s for s in app.view.nodes.values() if s.current.run_id != run_id]
+        assert not_reached  # an earlier run's results, not this run's: never shown as this run's ✓
+        for state in not_reached:
+            cell = table.cell(state.node.unique_id, "status")
+            assert cell.text == "↷ skip" and cell.style == "dim"
+            assert table.cell(state.node.unique_id, "time").style == "dim"
+        progress = app.screen.query_one(RunProgress)
+        bar = plain(progress.content)
+        styles = {str(progress.content.style)} | {str(span.style) for span in progress.content.spans}
+        assert "100%" not in bar and not any(OK in style for style in styles)
+        assert app.last_error is None  # a cancel is the user's doing: no red error panel
         # How fast dbt stops, and whether a node still starts after the request, is the session's
         # job and is measured in bench/bench_tui.py; here: the UI marks the run and its nodes.
 

@@ -171,7 +171,7 @@ async def test_help_lists_every_key_binding(tiny_app):
         assert isinstance(tiny_app.screen, HelpScreen)
         text = plain(tiny_app.screen.query_one("#help-keys").content)
         for binding in tiny_app.BINDINGS:
-            assert binding.description in text
+            assert binding.tooltip in text
         await pilot.press("escape")
         assert not isinstance(tiny_app.screen, HelpScreen)
 

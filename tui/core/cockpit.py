@@ -19,7 +19,7 @@ from tui.core.run_events import LogLine, RunFinished, Warned
 from tui.core.project import ManifestMissing, Project, load_project
 from tui.core.run_requests import RunRequest
 from tui.core.run_view import Point, RunView, node_labels
-from tui.core.trends import RunTotal, run_totals
+from tui.core.trends import RunTotal, full_builds, run_totals
 from tui.core.watch import ProjectWatcher, models_for
 
 HistoryLoader = Callable[[Project], dict[str, list[Point]]]
@@ -43,8 +43,7 @@ def store_history(history_path: Path) -> tuple[HistoryLoader, RunsLoader]:
 
         with HistoryStore(history_path) as store:
             records = store.recent_runs(HISTORY_RUNS, command="build")
-        return [RunTotal(r.run_id, r.started_at, r.elapsed_s or 0.0, r.est_cost_usd or 0.0, 0)
-                for r in reversed(records) if r.selector is None and r.elapsed_s is not None]
+        return full_builds(records)
 
     return points, runs
 

@@ -17,10 +17,12 @@ from tui.core.project import Node, Project
 
 RUNNING = "running"
 REGRESSION_RATIO = 2.0  # a node at 2x its median or more is a regression...
-REGRESSION_MIN_S = 0.1  # ...when it is also this much slower: sub-second noise is not a regression
+NOISE_FLOOR_S = 0.25  # ...when it is also slower by more than this (timer and scheduling jitter)...
+NOISE_SPREADS = 3.0  # ...and by more than this many of the node's own median absolute deviations
 HISTORY_POINTS = 12  # runs shown in a sparkline
 FAN_OUT_RATIO = 1.02  # a node whose rows grow this much faster than its parents' rows is a fan-out...
 FAN_OUT_MIN_ROWS = 20  # ...when it also gained this many rows more than its parents' growth explains
+UNDRAWN = ("cancelled", "interrupted", "skipped", RUNNING)  # results that say nothing of time or rows
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,11 @@ class NodeState:
     @property
     def median_s(self) -> float | None:
         """Median duration over earlier successful runs (the current one excluded)."""
-        times = [p.duration_s for p in self.past if p.duration_s is not None and p.status in ("success", "pass", "warn", "fail")]
+        times = self._past_durations()
         return statistics.median(times) if times else None
+
+    def _past_durations(self) -> list[float]:
+        return [p.duration_s for p in self.past if p.duration_s is not None and p.status in ("success", "pass", "warn", "fail")]
 
     @property
     def ratio(self) -> float | None:
@@ -92,9 +97,26 @@ class NodeState:
         return now / median
 
     @property
+    def noise_s(self) -> float:
+        """How much slower or faster than its median this node can run by chance: an absolute floor,
+        or a multiple of the spread of its own earlier durations, whichever is larger."""
+        times = self._past_durations()
+        if len(times) < 2:
+            return NOISE_FLOOR_S
+        median = statistics.median(times)
+        spread = statistics.median(abs(t - median) for t in times)
+        return max(NOISE_FLOOR_S, NOISE_SPREADS * spread)
+
+    @property
+    def beyond_noise(self) -> bool:
+        """The latest duration differs from the median by more than `noise_s`."""
+        median, now = self.median_s, self.duration_s
+        return median is not None and now is not None and not self.running and abs(now - median) > self.noise_s
+
+    @property
     def regressed(self) -> bool:
-        ratio, median, now = self.ratio, self.median_s, self.duration_s
-        return ratio is not None and ratio >= REGRESSION_RATIO and now - median >= REGRESSION_MIN_S
+        ratio = self.ratio
+        return ratio is not None and ratio >= REGRESSION_RATIO and self.beyond_noise
 
     @property
     def delta_rows(self) -> int | None:
@@ -126,9 +148,14 @@ class NodeState:
 
     def series(self, attribute: str, points: int = HISTORY_POINTS) -> list[float]:
         """Durations or rows of the last runs (the current one included), oldest first."""
+        return [value for _, value in self.timed_series(attribute, points)]
+
+    def timed_series(self, attribute: str, points: int = HISTORY_POINTS) -> list[tuple[float | None, float]]:
+        """(finished at, value) of the last runs that ran this node to the end, oldest first:
+        a cancelled, interrupted or skipped node has no duration or rows worth drawing."""
         chain = self.past + ([self.current] if self.current and not self.running else [])
-        values = [getattr(p, attribute) for p in chain]
-        return [float(v) for v in values if v is not None][-points:]
+        kept = [(p.finished_at, getattr(p, attribute)) for p in chain if p.status not in UNDRAWN]
+        return [(at, float(value)) for at, value in kept if value is not None][-points:]
 
     def begin(self, point: Point) -> None:
         """Start a new result: the previous one becomes history."""
@@ -193,12 +220,14 @@ class RunView:
         return max(finished, key=lambda p: p.finished_at, default=None)
 
     def last_run_outcome(self) -> tuple[str, float] | None:
-        """("ok" or "failed", finished at) of the newest run seen in the results."""
+        """("ok", "failed" or "cancelled", finished at) of the newest run seen in the results."""
         last = self.last_run()
         if last is None:
             return None
-        points = [s.current for s in self.nodes.values() if s.current and s.current.run_id == last.run_id]
-        failed = any(p.status in ("error", "fail", "runtime error") for p in points)
+        statuses = {s.current.status for s in self.nodes.values() if s.current and s.current.run_id == last.run_id}
+        if statuses & {"cancelled", "interrupted"}:
+            return "cancelled", last.finished_at
+        failed = bool(statuses & {"error", "fail", "runtime error"})
         return ("failed" if failed else "ok"), last.finished_at
 
     # --- grouping -------------------------------------------------------------------------
@@ -209,6 +238,18 @@ class RunView:
             by_group.setdefault(state.node.group, []).append(state)
         rank = {group: i for i, group in enumerate(self.project.group_order())}
         return sorted(by_group.items(), key=lambda item: rank.get(item[0], len(rank)))
+
+    def result_age(self, state: NodeState) -> str | None:
+        """How a node's shown result relates to the run of this session: None when it is from that run
+        (or there is none), else "waiting" (a full build has not reached it yet), "not_run" (a full build
+        ended, cancelled or failed, without running it) or "earlier" (the run did not select it: the
+        result shown is its last one)."""
+        run = self.run
+        if run is None or state.current is None or state.current.run_id == run.run_id:
+            return None
+        if run.selector is not None or run.command != "build":
+            return "earlier"
+        return "waiting" if self.finished is None else "not_run"
 
     # --- live events ----------------------------------------------------------------------
     @property
@@ -311,12 +352,13 @@ def sparkline(values: list[float], width: int = 8) -> str:
 
 
 def node_labels(project: Project) -> dict[str, str]:
-    """Short display names: tests read `unique stg_claims.claim_id` instead of dbt's long names."""
+    """Short display names: tests read `stg_claims.claim_id unique` instead of dbt's long names, the
+    model and column first, so that a name cut on a narrow terminal still tells the rows apart."""
     labels = {uid: node.name for uid, node in project.nodes.items()}
     for uid, node in project.nodes.items():
         if node.resource_type == "test":
             continue
         for test in project.tests_of(uid):
             column = f".{test.column}" if test.column else ""
-            labels[test.unique_id] = f"{test.test_name} {node.name}{column}"
+            labels[test.unique_id] = f"{node.name}{column} {test.test_name}"
     return labels

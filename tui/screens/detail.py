@@ -46,24 +46,34 @@ def lineage_text(project: Project, uid: str) -> Text:
 
 
 def columns_table(project: Project, view: RunView, uid: str) -> Table:
-    table = Table(box=None, expand=True, header_style="bold", padding=(0, 1))
-    for label in ("column", "type", "tests (last result)", "description"):
-        table.add_column(label, overflow="fold")
+    """Columns with their tests: names never break mid-word, and each test keeps its result on its
+    own line (`✓ unique`), so only the description wraps."""
     tests = project.tests_of(uid)
     node = project.nodes[uid]
     names = [c.name for c in node.columns] + sorted({t.column for t in tests if t.column} - {c.name for c in node.columns})
     described = {c.name: c for c in node.columns}
-    for name in names + ([None] if any(t.column is None for t in tests) else []):
-        badges = Text()
-        for test in (t for t in tests if t.column == name):
-            state = view.nodes.get(test.unique_id)
-            badge = status_cell(state.status if state else None, compact=True)
-            badges.append(badge.text + " ", style=badge.style)
-            badges.append(test.test_name + "  ")
+    rows = [(name, _test_badges(view, [t for t in tests if t.column == name]))
+            for name in names + ([None] if any(t.column is None for t in tests) else [])]
+    table = Table(box=None, expand=True, header_style="bold", padding=(0, 1))
+    widest_test = max((line.cell_len for _, badges in rows for line in badges.split("\n")), default=5)
+    table.add_column("column", no_wrap=True, min_width=max((len(n or "(model)") for n, _ in rows), default=6))
+    table.add_column("type", no_wrap=True)
+    table.add_column("tests (last result)", no_wrap=True, min_width=widest_test)
+    table.add_column("description", ratio=1)
+    for name, badges in rows:
         column = described.get(name) if name else None
         table.add_row(name or "(model)", (column.data_type if column else None) or "", badges,
                       column.description if column else "")
     return table
+
+
+def _test_badges(view: RunView, tests: list) -> Text:
+    lines = []
+    for test in tests:
+        state = view.nodes.get(test.unique_id)
+        badge = status_cell(state.status if state else None, compact=True)
+        lines.append(Text.assemble((badge.text, badge.style), " ", test.test_name))
+    return Text("\n").join(lines)
 
 
 def sql_view(project: Project, uid: str, dark: bool) -> Syntax | Text:
@@ -78,7 +88,7 @@ def sql_view(project: Project, uid: str, dark: bool) -> Syntax | Text:
 
 
 class DetailScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", tooltip="Back to the screen you came from.")]
 
     def __init__(self, uid: str):
         super().__init__()
@@ -115,5 +125,5 @@ class DetailScreen(Screen):
         self.query_one("#detail-lineage", Static).update(lineage_text(project, self.uid))
         self.query_one("#detail-columns", Static).update(columns_table(project, view, self.uid))
         self.query_one("#detail-sql", Static).update(sql_view(project, self.uid, self.app.current_theme.dark))
-        self.query_one("#duration-chart", RunChart).show("duration (s) per run", state.series("duration_s", 50))
-        self.query_one("#rows-chart", RunChart).show("rows per run", state.series("rows", 50))
+        self.query_one("#duration-chart", RunChart).show("duration", state.timed_series("duration_s", 50))
+        self.query_one("#rows-chart", RunChart).show("rows", state.timed_series("rows", 50), unit="rows")

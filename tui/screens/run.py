@@ -19,10 +19,11 @@ TICK_S = 0.2  # refresh of elapsed timers while a run is in progress
 
 class RunScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("enter", "detail", "Detail", show=True),
-        Binding("l", "toggle_log", "Log", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc"),
+        Binding("slash", "filter", "Filter", key_display="/", tooltip="Filter the rows by name, status or type."),
+        Binding("enter", "detail", "Detail", show=True,
+                tooltip="Open the selected node's detail: lineage, columns and tests, history, compiled SQL."),
+        Binding("l", "toggle_log", "Log", show=False, tooltip="Show or hide the log pane."),
+        Binding("escape", "clear_filter", "Clear filter", show=False, key_display="esc", tooltip="Clear the filter."),
     ]
 
     def compose(self) -> ComposeResult:

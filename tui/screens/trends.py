@@ -10,8 +10,8 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.core.trends import worst_regressions
-from tui.widgets.cells import BAD, seconds
+from tui.core.trends import why_no_regressions, worst_regressions
+from tui.widgets.cells import BAD, WARN, seconds
 from tui.widgets.chart import RunChart
 from tui.widgets.header import CockpitHeader
 
@@ -24,7 +24,9 @@ class TrendsScreen(Screen):
             yield RunChart(id="cost-chart")
             yield RunChart(id="model-duration-chart")
             yield RunChart(id="model-rows-chart")
-        yield Static("Worst regressions: latest run vs the model's median (enter: chart it)", classes="screen-title")
+        yield Static("Slower than usual: latest run vs the model's median, beyond its noise (enter: chart it)",
+                     classes="screen-title")
+        yield Static("", id="regressions-empty", classes="empty-state")
         yield DataTable(id="regressions", cursor_type="row")
         yield Footer()
 
@@ -48,8 +50,10 @@ class TrendsScreen(Screen):
         if view is None:
             return
         totals = self.app.cockpit.run_totals()
-        self.query_one("#runs-chart", RunChart).show("full builds: run time (s)", [t.elapsed_s for t in totals])
-        self.query_one("#cost-chart", RunChart).show("full builds: est. cost ($)", [t.cost_usd for t in totals])
+        ends = [t.started_at + t.elapsed_s for t in totals]
+        self.query_one("#runs-chart", RunChart).show("full builds: run time", list(zip(ends, [t.elapsed_s for t in totals])))
+        self.query_one("#cost-chart", RunChart).show("full builds: est. cost", list(zip(ends, [t.cost_usd for t in totals])),
+                                                     unit="$")
         self._show_model()
         self._show_regressions()
 
@@ -58,15 +62,20 @@ class TrendsScreen(Screen):
         state = view.nodes.get(uid) if uid else None
         name = state.node.name if state else "selected model"
         self.query_one("#model-duration-chart", RunChart).show(
-            f"{name}: duration (s)", state.series("duration_s", 50) if state else [])
-        self.query_one("#model-rows-chart", RunChart).show(f"{name}: rows", state.series("rows", 50) if state else [])
+            f"{name}: duration", state.timed_series("duration_s", 50) if state else [])
+        self.query_one("#model-rows-chart", RunChart).show(
+            f"{name}: rows", state.timed_series("rows", 50) if state else [], unit="rows")
 
     def _show_regressions(self) -> None:
         table = self.query_one("#regressions", DataTable)
         table.clear()
-        for r in worst_regressions(self.app.view):
-            ratio = Text(f"×{r.ratio:.1f}", style="bold " + BAD if r.regressed else "")
+        found = worst_regressions(self.app.view)
+        for r in found:
+            ratio = Text(f"×{r.ratio:.1f}", style="bold white on " + BAD if r.regressed else WARN)
             table.add_row(r.name, seconds(r.median_s), seconds(r.now_s), ratio, key=r.unique_id)
+        empty = self.query_one("#regressions-empty", Static)
+        empty.update("" if found else why_no_regressions(self.app.view))
+        empty.display, table.display = not found, bool(found)
 
     @on(DataTable.RowSelected, "#regressions")
     def _select_model(self, event: DataTable.RowSelected) -> None:

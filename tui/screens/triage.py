@@ -46,15 +46,16 @@ class TriageScreen(Screen):
     TriageScreen #triage-causes:focus { border: round $accent; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("a", "run_all", "Run all"),
-        Binding("d", "toggle_done", "Done"),
-        Binding("n", "notes", "Notes"),
-        Binding("c", "causes", "Causes"),
-        Binding("f", "findings", "Findings"),
-        Binding("e", "export", "Export report"),
-        Binding("x", "cancel", "Cancel step"),
-        Binding("ctrl+n", "new_session", "New triage", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the Run screen; from the notes, leave the notes."),
+        Binding("a", "run_all", "Run all", tooltip="Run every step's queries, in order; verdicts appear as each ends."),
+        Binding("d", "toggle_done", "Done", tooltip="Mark the selected step done, or not done."),
+        Binding("n", "notes", "Notes", tooltip="Write notes on the selected step (they go into the report)."),
+        Binding("c", "causes", "Causes", tooltip="Show the likely causes, most likely first (enter opens one)."),
+        Binding("f", "findings", "Findings", tooltip="Show every finding, fails first (enter: its model's detail)."),
+        Binding("e", "export", "Export report", tooltip="Export the report as Markdown into the workspace's triage/ folder."),
+        Binding("x", "cancel", "Cancel step", tooltip="Cancel the running step."),
+        Binding("ctrl+n", "new_session", "New triage", show=False,
+                tooltip="Start a new triage on the latest run (the earlier one stays in the report history)."),
     ]
 
     class StepProgress(Message):

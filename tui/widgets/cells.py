@@ -13,7 +13,7 @@ from typing import NamedTuple
 from rich.style import Style
 from rich.text import Text
 
-from tui.core.run_view import RUNNING, NodeState, sparkline
+from tui.core.run_view import REGRESSION_RATIO, RUNNING, NodeState, sparkline
 
 # Mid-tone colours that read on the light and the dark theme alike (named ANSI yellow or
 # green wash out on a light background).
@@ -31,6 +31,9 @@ STATUS_BADGES = {
     "interrupted": ("■ stop", STOP),
     RUNNING: ("● run", "bold " + WARN),
 }
+
+
+AGE_BADGES = {"waiting": ("… wait", "…"), "not_run": ("↷ skip", "↷")}  # see RunView.result_age
 
 
 class Cell(NamedTuple):
@@ -56,6 +59,16 @@ def status_cell(status: str | None, compact: bool = False) -> Cell:
     return Cell(label.split(" ")[0] if compact else label, style)
 
 
+def aged_status_cell(status: str | None, age: str, compact: bool = False) -> Cell:
+    """The status of a node this run has not run (yet): waiting or skipped in a full build, or its
+    last result, dimmed and marked `last`, when the run did not select it."""
+    if age in AGE_BADGES:
+        wide, narrow = AGE_BADGES[age]
+        return Cell(narrow if compact else wide, "dim")
+    shown = status_cell(status, compact=True).text
+    return Cell(shown if compact else f"{shown} last", "dim italic")
+
+
 def seconds(value: float | None) -> str:
     if value is None:
         return ""
@@ -77,18 +90,22 @@ def median_cell(state: NodeState) -> Cell:
     return Cell(seconds(state.median_s), "dim", True)
 
 
+def ratio_style(state: NodeState) -> str:
+    """One colour scale for a node's time against its median, everywhere: dim within the node's
+    noise (see `NodeState.noise_s`), else red from the regression ratio, orange slower, green faster."""
+    ratio = state.ratio
+    if ratio is None or not state.beyond_noise:
+        return "dim"
+    if ratio >= REGRESSION_RATIO:
+        return "bold white on " + BAD
+    return WARN if ratio > 1 else OK
+
+
 def ratio_cell(state: NodeState) -> Cell:
     ratio = state.ratio
     if ratio is None:
         return Cell("")
-    label = f"×{ratio:.1f}"
-    if state.regressed:
-        return Cell(label, "bold white on " + BAD, True)
-    if ratio >= 1.3:
-        return Cell(label, WARN, True)
-    if ratio <= 0.7:
-        return Cell(label, OK, True)
-    return Cell(label, "dim", True)
+    return Cell(f"×{ratio:.1f}", ratio_style(state), True)
 
 
 def count(value: int | float | None) -> str:
@@ -121,4 +138,4 @@ def delta_rows_cell(state: NodeState) -> Cell:
 
 
 def spark_cell(state: NodeState, attribute: str, width: int) -> Cell:
-    return Cell(sparkline(state.series(attribute), width), TREND)
+    return Cell(sparkline(state.series(attribute, width), width), TREND)

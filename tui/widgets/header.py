@@ -47,21 +47,35 @@ def _size(n: int | None) -> str:
     return f"{n} B"
 
 
-def render_header(info: HeaderInfo) -> Text:
+def _parts(info: HeaderInfo) -> list[tuple[int, str, str]]:
+    """(priority, text, style) of each part, in display order; the lowest priority goes first when
+    the line is too narrow."""
+    state_style = OK if info.dbt_state == "dbt ready" else BAD if "failed" in info.dbt_state else WARN
+    last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
+    parts = [(9, info.project or "no project", "bold")]
+    if info.target:  # empty until the profile is read
+        parts.append((2, f" · {info.target}", ""))
+    parts.append((8, f" · {info.dbt_state}", state_style))
+    if info.full_refresh:
+        parts.append((7, " FULL-REFRESH ", "bold black on " + WARN))
+    if info.watching:
+        parts.append((7, " WATCH ", "bold black on " + UP))
+    parts.append((4, f" · last run {last}", ""))
+    if info.warehouse:
+        parts.append((1, f" · {info.warehouse} {_size(info.warehouse_bytes)}".rstrip(), ""))
+    return parts
+
+
+def render_header(info: HeaderInfo, width: int | None = None) -> Text:
+    """The header line; at `width` columns, whole parts are dropped, least important first
+    (warehouse, then target, then last run), rather than cutting one in the middle."""
+    parts = _parts(info)
+    while width and len(parts) > 1 and 3 + sum(len(text) for _, text, _ in parts) > width:
+        parts.remove(min(parts, key=lambda part: part[0]))
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" ◆ ", style="bold")
-    text.append(info.project or "no project", style="bold")
-    text.append(f" · {info.target} · " if info.target else " · ")  # empty until the profile is read
-    state_style = OK if info.dbt_state == "dbt ready" else BAD if "failed" in info.dbt_state else WARN
-    text.append(info.dbt_state, style=state_style)
-    if info.full_refresh:
-        text.append(" FULL-REFRESH ", style="bold black on " + WARN)
-    if info.watching:
-        text.append(" WATCH ", style="bold black on " + UP)
-    last = "never" if info.last_run_at is None else f"{info.last_run_status or ''} {_ago(info.last_run_at)}".strip()
-    text.append(f" · last run {last}")
-    if info.warehouse:  # last: on a narrow terminal it is what gets cut
-        text.append(f" · {info.warehouse} {_size(info.warehouse_bytes)}".rstrip())
+    for _, part, style in parts:
+        text.append(part, style=style)
     return text
 
 
@@ -77,4 +91,7 @@ class CockpitHeader(Static):
 
     def redraw(self) -> None:
         info = getattr(self.app, "header_info", None)
-        self.update(render_header(info) if info else "", layout=False)
+        self.update(render_header(info, self.size.width or None) if info else "", layout=False)
+
+    def on_resize(self) -> None:
+        self.redraw()

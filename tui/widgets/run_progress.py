@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.core.run_view import RunView
-from tui.widgets.cells import OK, WARN, seconds
+from tui.widgets.cells import BAD, OK, STOP, WARN, seconds
 
 BAR_WIDTH = 24
 NARROW_BAR_WIDTH = 12  # below 100 columns: the summary's end (nodes, time) must stay visible
@@ -29,13 +29,16 @@ def summary(view: RunView, now: float) -> str:
     return f"{view.finished.status} · {view.done} nodes in {seconds(view.finished.elapsed_s)} · {what}"
 
 
-def bar(fraction: float | None, width: int = BAR_WIDTH) -> Text:
+ENDED_STYLES = {"success": OK, "cancelled": STOP, "interrupted": STOP}  # any other end: BAD
+
+
+def bar(fraction: float | None, width: int = BAR_WIDTH, style: str | None = None) -> Text:
     """`━━━━╸────` filled to `fraction`; None draws an indeterminate bar."""
     if fraction is None:
         return Text("╺━╸" + "─" * (width - 3), style=WARN)
     filled = max(0.0, min(1.0, fraction)) * width
     whole = int(filled)
-    text = Text("━" * whole, style=OK if fraction >= 1 else WARN)
+    text = Text("━" * whole, style=style or (OK if fraction >= 1 else WARN))
     if whole < width:
         text.append("╸" if filled - whole >= 0.5 else "─", style=WARN if filled - whole >= 0.5 else "dim")
         text.append("─" * (width - whole - 1), style="dim")
@@ -50,17 +53,17 @@ class RunProgress(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown = ""
-        self._last: tuple[float | None, str] = (0.0, "")
+        self._last: tuple[float | None, str, str | None] = (0.0, "", None)
 
-    def _draw(self, fraction: float | None, label: str) -> None:
-        self._last = (fraction, label)
+    def _draw(self, fraction: float | None, label: str, style: str | None = None) -> None:
+        self._last = (fraction, label, style)
         percent = "" if fraction is None else f"{fraction * 100:3.0f}%"
         width = BAR_WIDTH if self.size.width >= 100 else NARROW_BAR_WIDTH
-        key = f"{fraction!r}|{label}|{width}"
+        key = f"{fraction!r}|{label}|{width}|{style}"
         if key == self._shown:
             return
         self._shown = key
-        text = bar(fraction, width)
+        text = bar(fraction, width, style)
         text.append(f" {percent:>4}  {label}", style="")
         self.update(text, layout=False)
 
@@ -68,13 +71,18 @@ class RunProgress(Static):
         self._draw(*self._last)
 
     def show_run(self, view: RunView) -> None:
+        """A finished run fills the bar only when it ran every planned node, coloured by how it ended
+        (a cancelled build never shows a green 100 %)."""
+        style = None
         if view.run is None:
             fraction = 0.0
         elif view.finished is not None:
-            fraction = 1.0
+            status = view.finished.status
+            fraction = 1.0 if status == "success" or not view.planned else min(1.0, view.done / view.planned)
+            style = ENDED_STYLES.get(status, BAD)
         else:
             fraction = view.done / view.planned if view.planned else None
-        self._draw(fraction, summary(view, time.time()))
+        self._draw(fraction, summary(view, time.time()), style)
 
     def show_step(self, step: str, fraction: float | None) -> None:
         self._draw(fraction, step)

@@ -33,20 +33,28 @@ WIDE = 110  # at or above this width the table shows every column
 GAP = 2  # spaces between columns
 
 
-def columns_for(wide: bool, width: int = 0) -> list[tuple[str, str, int]]:
-    """Column key, label, width. Narrow terminals (80 columns) get a symbol for the status;
-    wide ones give the node name whatever room is left (up to 60 columns)."""
-    spark = 12 if wide else 6
+NAME_MIN, NAME_MAX = 26, 64  # the node column grows with the terminal up to the longest name, or NAME_MAX
+SPARK_MIN, SPARK_MAX = 6, 30  # sparkline cells: as many runs as fit (the view keeps 30 per node)
+
+
+def columns_for(wide: bool, width: int = 0, longest: int = NAME_MAX) -> list[tuple[str, str, int]]:
+    """Column key, label, width. Narrow terminals (under WIDE) get a symbol for the status and one
+    sparkline; the node name takes the room left, up to the `longest` name shown (within NAME_MAX),
+    then the sparklines grow."""
     columns = [
-        ("node", "Node", 26), ("status", "Status" if wide else "", 7 if wide else 1),
+        ("node", "Node", NAME_MIN), ("status", "Status" if wide else "", 7 if wide else 1),
         ("time", "Time", 6), ("median", "Median", 6), ("change", "Chg", 5), ("rows", "Rows", 6),
-        ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", spark),
+        ("drows", "ΔRows", 6), ("tspark", "Time trend" if wide else "Trend", SPARK_MIN),
     ]
     if wide:
-        columns.append(("rspark", "Rows trend", spark))
-        others = sum(w + GAP for _, _, w in columns[1:]) + GAP + 3  # margin and scrollbar
-        columns[0] = ("node", "Node", max(38, min(60, width - others)))
-    return columns
+        columns.append(("rspark", "Rows trend", SPARK_MIN))
+    sparks = 2 if wide else 1
+    spare = max(0, width - sum(w + GAP for _, _, w in columns) - GAP - 3)  # margin and scrollbar
+    name = NAME_MIN + min(spare, max(0, min(longest, NAME_MAX) - NAME_MIN))
+    spark = SPARK_MIN + min((spare - (name - NAME_MIN)) // sparks, SPARK_MAX - SPARK_MIN)
+    columns[0] = ("node", "Node", name)
+    short = {"tspark": "~time", "rspark": "~rows"} if wide and spark < len("Time trend") else {}
+    return [(key, short.get(key, label), spark if key.endswith("spark") else w) for key, label, w in columns]
 
 
 class RunTable(ScrollView, can_focus=True):
@@ -90,13 +98,14 @@ class RunTable(ScrollView, can_focus=True):
         self.view, self.labels = view, labels
         self.rebuild()
 
-    def rebuild(self) -> None:
-        """Lay out every row again (new project, filter or width); keep the selected node."""
+    def rebuild(self, keep_selection: bool = True) -> None:
+        """Lay out every row again (new project, filter or width); keep the selected node, or select
+        the first one."""
         if self.view is None:
             return
-        selected = self.selected_uid
+        selected = self.selected_uid if keep_selection else None
         self.wide = self.size.width >= WIDE
-        self.columns = columns_for(self.wide, self.size.width)
+        self.columns = columns_for(self.wide, self.size.width, self._longest_name())
         now = time.time()
         self.keys, self.row_cells, self._strips = [], {}, {}
         for group, states in self.view.groups():
@@ -111,6 +120,12 @@ class RunTable(ScrollView, can_focus=True):
         target = self.keys.index(selected) if selected in self.row_cells else 1
         self._move(min(target, len(self.keys) - 1), notify=selected not in self.row_cells)
         self.refresh()
+
+    def _longest_name(self) -> int:
+        """Width of the longest node label with its indent."""
+        if self.view is None:
+            return NAME_MAX
+        return 2 + max((len(self.labels.get(uid, s.node.name)) for uid, s in self.view.nodes.items()), default=0)
 
     def _matches(self, state: NodeState) -> bool:
         needle = self.filter_text.lower()
@@ -131,6 +146,10 @@ class RunTable(ScrollView, can_focus=True):
         row.append(cells.spark_cell(state, "duration_s", spark))
         if self.wide:
             row.append(cells.spark_cell(state, "rows", spark))
+        age = self.view.result_age(state) if self.view else None
+        if age:  # a result from an earlier run: dim it all, and say so in the status
+            row = [Cell(c.text, "dim", c.right) for c in row]
+            row[1] = cells.aged_status_cell(state.status, age, not self.wide)
         return row
 
     # --- updating -------------------------------------------------------------------------
@@ -159,11 +178,16 @@ class RunTable(ScrollView, can_focus=True):
         self.refresh_line(self.keys.index(key) + 1)
 
     def set_filter(self, text: str) -> None:
+        """Show only the rows that match, from the top, the first match selected (as fzf does): the
+        first group's header is in view. Clearing the filter keeps the node chosen through it."""
         self.filter_text = text.strip()
-        self.rebuild()
+        if self.filter_text:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.rebuild(keep_selection=not self.filter_text)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.view is not None and columns_for(event.size.width >= WIDE, event.size.width) != self.columns:
+        if self.view is not None and columns_for(event.size.width >= WIDE, event.size.width,
+                                                 self._longest_name()) != self.columns:
             self.rebuild()
         self.virtual_size = Size(event.size.width, len(self.keys) + 1)
         self._strips.clear()
@@ -180,6 +204,9 @@ class RunTable(ScrollView, can_focus=True):
             return self._strip([Cell(label) for _, label, _ in self.columns], style, width)
         index = self.scroll_offset.y + y - 1
         if index >= len(self.keys):
+            if index == 0 and self.filter_text:
+                return self._strip([Cell(f"no node matches “{self.filter_text}”: esc clears the filter", "italic")],
+                                   self.rich_style, width)
             return Strip.blank(width, self.rich_style)
         key, on_cursor = self.keys[index], index == self.cursor
         strip = self._strips.get((key, on_cursor))
