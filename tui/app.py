@@ -218,7 +218,7 @@ class PipelineApp(App):
         reloaded = self.cockpit.reload_if_changed()
         if self.cockpit.view is None:  # dbt could not parse the project at start; now it could
             reloaded = self._load_project(quiet=True)
-        self.header_info.dbt_state = "dbt ready"
+        self.header_info.dbt_state = "dbt ready" if self.cockpit.view is not None else "dbt failed"
         self.header_info.last_run_status = "ok" if message.status == "success" else message.status
         self.header_info.last_run_at = time.time()
         self.header_info.warehouse_bytes = self.cockpit.warehouse_bytes()

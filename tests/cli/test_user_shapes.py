@@ -70,6 +70,8 @@ def test_jaffle_shop_from_another_folder_builds_where_plain_dbt_does(tmp_path):
     ok(cli(here, *where, "test"))
     runs = json.loads(ok(cli(here, *where, "history", "--json")).stdout)
     assert [(r["command"], r["status"]) for r in runs] == [("test", "success"), ("build", "success")]
+    imported = ok(cli(here, *where, "history", "import", "../reference/target/run_results.json"))  # plain dbt's run
+    assert "imported run" in imported.stdout and "(build, success, 23 nodes)" in imported.stdout
     checked = ok(cli(here, *where, "check", "--json"), codes=(0, 1))
     assert json.loads(checked.stdout)["findings"]
     ok(cli(here, *where, "triage", "--report", "report.md", "--json", "findings.json"), codes=(0, 1))

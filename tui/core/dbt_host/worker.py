@@ -2,8 +2,10 @@
 
 Why a process: dbt in a UI thread stalls the event loop (GIL), breaks on a replaced `sys.stderr`,
 and DuckDB may write to file descriptor 1. The child imports dbt once, keeps the manifest warm,
-and talks only through its pipes. It never writes to the terminal: its stdout carries the
-protocol only (fd 1 itself is pointed at the log), its stderr goes to `<workspace>/logs/worker.log`.
+and talks only through its pipes. It runs in the project folder, where the project's team runs
+dbt (relative profile paths resolve as with `cd project && dbt build`). It never writes to the
+terminal: its stdout carries the protocol only (fd 1 itself is pointed at the log), its stderr
+goes to `<workspace>/logs/worker.log`.
 
 Client (stable API, used by the TUI)::
 
