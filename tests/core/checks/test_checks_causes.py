@@ -30,11 +30,11 @@ def incident():
     ws = workspace(copy_of(incident_root(), "incident-causes"))
     session, playbook = run_triage(ws)
     truth = json.loads((ws.raw_dir / "ground_truth.json").read_text())["defects"]
-    return findings_json(session, lineage_of(ws)), markdown(session, playbook, lineage_of(ws)), truth
+    return findings_json(session, lineage_of(ws)), markdown(session, playbook, lineage_of(ws)), truth, session
 
 
 def test_every_defect_is_among_the_first_causes_on_its_table_and_column(incident):
-    data, _, truth = incident
+    data, _, truth, _ = incident
     defects = {(d["defect"], d["table"], d["column"]) for d in truth}
     first = data["causes"][: len(defects) + 2]
     missed = [d for d in sorted(defects, key=str)
@@ -43,7 +43,7 @@ def test_every_defect_is_among_the_first_causes_on_its_table_and_column(incident
 
 
 def test_every_failing_or_warning_finding_belongs_to_exactly_one_cause(incident):
-    data, _, _ = incident
+    data, _, _, _ = incident
     bad = [f["id"] for f in data["findings"] if f["status"] != "pass"]
     claimed = [i for c in data["causes"] for i in c["finding_ids"]]
     assert sorted(claimed) == sorted(bad)
@@ -51,7 +51,7 @@ def test_every_failing_or_warning_finding_belongs_to_exactly_one_cause(incident)
 
 
 def test_causes_come_first_fails_before_warns_and_symptoms_fold_under_them(incident):
-    data, report, truth = incident
+    data, report, truth, _ = incident
     statuses = [c["status"] for c in data["causes"]]
     assert statuses == sorted(statuses, key=lambda s: s != "fail")
     cents = next(c for c in data["causes"] if c["column"] == "amount")
@@ -60,6 +60,14 @@ def test_causes_come_first_fails_before_warns_and_symptoms_fold_under_them(incid
     padded = next(c for c in data["causes"] if c["column"] == "employee_id" and c["kind"] == "type_mismatch")
     assert "0" * 3 in padded["summary"] and "N" in padded["summary"]
     assert report.index("## Likely causes") < report.index("## Findings")
+
+
+def test_the_suspects_step_names_the_defective_feeds_first(incident):
+    _, _, truth, session = incident
+    tables = [t for s in session.steps.values() if s.result for t in s.result.tables if t.title == "Suspect objects"]
+    feeds = {d["table"] for d in truth if d["defect"] != "malformed_line"}  # the defects that fail
+    first = [row[1] for row in tables[0].rows[: len(feeds) + 2]]
+    assert all(any("." in o and names_table(o, t) for o in first) for t in feeds), first
 
 
 def test_the_clean_next_day_draws_no_failing_cause():

@@ -39,7 +39,7 @@ EXPLAINS: dict[str, frozenset[str]] = {k: frozenset(v) | {"test_failure", k} for
     "incremental": ("volume", "duplicate_keys", "distribution_shift"),
 }.items()}
 CONTEXT_CHECKS = ("changes.raw_files", "changes.git")
-_PREFIX_KINDS = (("keys.fan_out", "fan_out"), ("plans.join", "fan_out"), ("keys.", "duplicate_keys"),
+_PREFIX_KINDS = (("drift.date", "date_shift"), ("keys.fan_out", "fan_out"), ("plans.join", "fan_out"), ("keys.", "duplicate_keys"),
                  ("drift.volume", "volume"), ("drift.null_rate", "null_values"), ("drift.type", "type_mismatch"),
                  ("drift.categories", "distribution_shift"), ("drift.distribution", "distribution_shift"),
                  ("integrity.rejects", "type_mismatch"), ("integrity.", "orphans"), ("changes.freshness", "freshness"),

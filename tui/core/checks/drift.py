@@ -91,7 +91,7 @@ def compare(comparison: Comparison, config: ChecksConfig) -> list[Finding]:
             continue
         args = (comparison, name, current, reference, config)
         found += [f for f in (null_rate(*args), categories(*args), numeric_shift(*args), out_of_range(*args),
-                              type_conformance(*args)) if f is not None]
+                              type_conformance(*args), date_lag(*args), date_order(*args)) if f is not None]
     return found
 
 
@@ -299,3 +299,45 @@ def _volume(object: str, rows: int, usual: float, label: str, config: ChecksConf
     return Finding(f"{CHECK}.volume", status, object, None,
                    f"{rows:,} rows against a usual {usual:,.0f} ({ratio:.1f}x, {label})",
                    {"compared": label, "rows": rows, "usual": usual, "ratio": ratio})
+
+
+def date_lag(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    """Dates that sit a week, a month or a year away from where earlier deliveries put them."""
+    now, before = cur.get("lag_median"), ref.get("lag_median")
+    if not isinstance(now, (int, float)) or not isinstance(before, (int, float)):
+        return None
+    if _rows(c.current) - int(cur.get("nulls") or 0) < config.get("drift.dates.min_rows", 20):
+        return None
+    shift = float(now) - float(before)
+    status = status_for(abs(shift), config.get("drift.dates.warn_days"), config.get("drift.dates.fail_days"))
+    if status == PASS:
+        return None
+    return Finding(f"{CHECK}.dates", status, c.object, name,
+                   f"{name} sits {abs(shift):,.0f} days {'later' if shift > 0 else 'earlier'} against the delivery's date "
+                   f"than before (median lag {before:,.0f} -> {now:,.0f} days) ({c.label})",
+                   {"compared": c.label, "lag_median": now, "reference_lag_median": before, "shift_days": shift,
+                    "lag_min": cur.get("lag_min"), "lag_max": cur.get("lag_max"),
+                    "reference_lag_min": ref.get("lag_min"), "reference_lag_max": ref.get("lag_max")})
+
+
+def date_order(c: Comparison, name: str, cur: dict, ref: dict, config: ChecksConfig) -> Finding | None:
+    """Two date columns of a row that kept their order (submitted after service) and now flip."""
+    worst = None
+    for key in (k for k in cur if k.startswith("pair:") and k.endswith(":n")):
+        other = key[len("pair:"):-len(":n")]
+        n1, n0 = int(cur.get(key) or 0), int(ref.get(key) or 0)
+        b1, b0 = int(cur.get(f"pair:{other}:before") or 0), int(ref.get(f"pair:{other}:before") or 0)
+        if n1 < config.get("drift.dates.min_rows", 20) or n0 <= 0:
+            continue
+        p1, p0 = b1 / n1, b0 / n0
+        if p0 > config.get("drift.dates.usual_flip_share", 0.005) or _z(p1, p0, n1, n0) < config.get("drift.null_rate.min_z", 4):
+            continue
+        status = status_for(p1, config.get("drift.dates.flip_warn_share"), config.get("drift.dates.flip_fail_share"))
+        if status != PASS and (worst is None or p1 > worst[0]):
+            worst = (p1, p0, other, b1, status)
+    if worst is None:
+        return None
+    p1, p0, other, flipped, status = worst
+    return Finding(f"{CHECK}.date_order", status, c.object, name,
+                   f"{other} comes before {name} in {flipped:,} rows ({p1:.1%}; was {p0:.1%}) ({c.label})",
+                   {"compared": c.label, "other_column": other, "flipped": flipped, "share": p1, "reference_share": p0})

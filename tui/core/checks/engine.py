@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from tui.core.checks.causes import build_causes
 from tui.core.checks.changes import freshness_findings, git_findings, raw_file_findings
 from tui.core.checks.context import Cancelled, CheckContext
 from tui.core.checks.contract import contract_findings
@@ -25,6 +26,7 @@ from tui.core.checks.findings import FAIL, PASS, WARN, Finding, QueryRecord, by_
 from tui.core.checks.incremental import incremental_findings
 from tui.core.checks.integrity import integrity_findings
 from tui.core.checks.keys import key_findings
+from tui.core.checks.lineage import Lineage
 from tui.core.checks.performance import performance_findings
 from tui.core.checks.plans import plan_findings
 from tui.core.checks.playbook import Step
@@ -181,20 +183,27 @@ def step_tables(ctx: CheckContext, step: Step, findings: list[Finding]) -> tuple
                       round(p.seconds, 3)) for p in ctx._profiles.values())
         tables.append(Table("Profiles", ("object", "rows", "columns", "deliveries", "newest rows", "seconds"), rows))
     if "suspects" in step.checks:
-        tables.append(suspect_table(ctx.findings))
+        tables.append(suspect_table(ctx.findings, Lineage.from_project(ctx.project)))
     if findings:
         tables.append(Table("Findings", ("status", "check", "object", "column", "summary"),
                             tuple((f.status, f.check, f.object, f.column or "", f.summary) for f in by_severity(findings))))
     return tuple(tables)
 
 
-def suspect_table(findings: list[Finding]) -> Table:
+def suspect_table(findings: list[Finding], lineage: Lineage | None = None) -> Table:
+    """Objects with warnings or failures, in the order of the likely causes they carry (a cause's own
+    object first, then the objects its symptoms sit on), then by their counts."""
     by_object: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.status != PASS:
             by_object.setdefault(finding.object, []).append(finding)
+    order: dict[str, int] = {}
+    for index, cause in enumerate(build_causes(findings, lineage)):
+        for name in [cause.object] + [s.object for s in cause.symptoms]:
+            order.setdefault(name, index)
     rows = sorted(((worst(fs), obj, counts(fs)[FAIL], counts(fs)[WARN], ", ".join(sorted({f.check for f in fs})))
-                   for obj, fs in by_object.items()), key=lambda r: (r[0] != FAIL, -r[2], -r[3], r[1]))
+                   for obj, fs in by_object.items()),
+                  key=lambda r: (order.get(r[1], len(order)), r[0] != FAIL, -r[2], -r[3], r[1]))
     return Table(SUSPECTS, ("status", "object", "fail", "warn", "checks"), tuple(rows))
 
 

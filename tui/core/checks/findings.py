@@ -33,9 +33,10 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """Stable for the same check of the same thing: check, object, column, step and what was compared."""
-        what = next((str(self.evidence[k]) for k in ("rule", "test", "relationship", "compared") if self.evidence.get(k)), "")
-        key = "|".join((self.check, self.object, self.column or "", self.step or "", what))
+        """Stable for the same check of the same thing: check, object, column, step and the words of its
+        evidence (what was compared, the parent of a relationship), never its numbers."""
+        words = sorted(f"{k}={v}" for k, v in self.evidence.items() if isinstance(v, str))
+        key = "|".join((self.check, self.object, self.column or "", self.step or "", *words))
         return hashlib.sha1(key.encode()).hexdigest()[:10]
 
     def to_dict(self) -> dict[str, Any]:

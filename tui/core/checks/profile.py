@@ -83,9 +83,9 @@ def merged(profile: TableProfile) -> dict[str, Any]:
 def _merge_column(parts: list[dict[str, Any]], sizes: list[int], big: dict[str, Any]) -> dict[str, Any]:
     out = dict(big)
     rows = sum(sizes)
-    for key in ("nulls", "future", "ancient", "int_like", "num_like", "time_like", "true", "whole", "zero_padded"):
-        if key in big:
-            out[key] = sum(int(p.get(key) or 0) for p in parts)
+    summed = ("nulls", "future", "ancient", "int_like", "num_like", "time_like", "true", "whole", "zero_padded")
+    for key in [k for k in big if k in summed or k.startswith("pair:")]:
+        out[key] = sum(int(p.get(key) or 0) for p in parts)
     out["null_rate"] = out.get("nulls", 0) / rows if rows else 0.0
     nonnull = [n - int(p.get("nulls") or 0) for p, n in zip(parts, sizes)]
     if "mean" in big and sum(nonnull):
@@ -134,6 +134,7 @@ def profile_sql(spec: TableSpec, config: ChecksConfig, newest: str | None) -> st
     select = [f"{group} AS __group", "count(*) AS __rows"]
     for index, column in enumerate(spec.columns):
         select += [f"{expr} AS {quote(f'c{index}_{metric}')}" for metric, expr in column_metrics(column, config, spec.delivery_column)]
+        select += [f"{expr} AS {quote(f'c{index}_{metric}')}" for metric, expr in pair_metrics(spec, index, config)]
     tail = " GROUP BY 1" if newest is not None else ""
     return f"SELECT {', '.join(select)} FROM {spec.relation}{tail}"
 
@@ -154,7 +155,7 @@ def column_metrics(column: ColumnSpec, config: ChecksConfig, delivery: str | Non
                     ("quantiles", f"approx_quantile({c}, [{quantiles}])"),
                     ("whole", f"count_if(CAST({c} AS DOUBLE) = trunc(CAST({c} AS DOUBLE)))")]
     elif column.kind == TEMPORAL:
-        metrics += _temporal(column, config)
+        metrics += _temporal(column, config) + _lags(column, delivery, config)
     elif column.kind == BOOLEAN:
         metrics.append(("true", f"count_if({c})"))
     elif infer_types(column, config) and column.name != delivery:
@@ -178,6 +179,32 @@ def _temporal(column: ColumnSpec, config: ChecksConfig) -> list[tuple[str, str]]
                ("ancient", f"count_if(CAST({c} AS TIMESTAMP) < now()::TIMESTAMP - INTERVAL {ancient} YEAR)")]
     if not column.personal:
         metrics = [("min", f"min({c})"), ("max", f"max({c})")] + metrics
+    return metrics
+
+
+def _lags(column: ColumnSpec, delivery: str | None, config: ChecksConfig) -> list[tuple[str, str]]:
+    """Days from the delivery's own date (in its file name) to the column's values: min, median, max."""
+    skip = config.get("drift.dates.skip_columns", [])
+    if column.personal or not delivery or any(fnmatch.fnmatch(column.name.lower(), p) for p in skip):
+        return []
+    day = f"try_strptime(regexp_extract(CAST({quote(delivery)} AS VARCHAR), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'), '%Y-%m-%d')::DATE"
+    lag = f"date_diff('day', {day}, CAST({quote(column.name)} AS DATE))"
+    return [("lag_min", f"min({lag})"), ("lag_median", f"median({lag})"), ("lag_max", f"max({lag})")]
+
+
+def pair_metrics(spec: TableSpec, index: int, config: ChecksConfig) -> list[tuple[str, str]]:
+    """For a date column and each later one of the same row: rows with both, and rows where the
+    later column's value comes before this one's (the share of flipped order)."""
+    dated = [c for c in spec.columns if c.kind == TEMPORAL and not c.personal][: int(config.get("drift.dates.max_columns", 6))]
+    column = spec.columns[index]
+    if column not in dated:
+        return []
+    a = f"CAST({quote(column.name)} AS TIMESTAMP)"
+    metrics = []
+    for other in dated[dated.index(column) + 1:]:
+        b = f"CAST({quote(other.name)} AS TIMESTAMP)"
+        metrics += [(f"pair:{other.name}:n", f"count_if({a} IS NOT NULL AND {b} IS NOT NULL)"),
+                    (f"pair:{other.name}:before", f"count_if({b} < {a})")]
     return metrics
 
 
