@@ -40,6 +40,9 @@ def _trends_screen() -> Screen:
     return TrendsScreen()
 
 
+RUN_ACTIONS = {"build", "rebuild", "downstream", "test", "cancel", "modified", "toggle_watch", "toggle_full_refresh"}
+
+
 class PipelineApp(App):
     TITLE = "pipeline-tui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
@@ -342,6 +345,13 @@ class PipelineApp(App):
     def on_unmount(self) -> None:
         if self.bridge:
             self.bridge.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A screen with `HIDES_RUN_KEYS` (triage) keeps the footer for its own keys: the run keys are
+        off there (esc, then b, builds)."""
+        if action in RUN_ACTIONS and getattr(self.screen, "HIDES_RUN_KEYS", False):
+            return False
+        return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

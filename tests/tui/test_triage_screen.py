@@ -106,16 +106,19 @@ async def test_done_marks_notes_and_results_survive_reopening(ws):
         await pilot.press("down", "down")  # the third step, a summary of suspects
         await pilot.press("enter")
         await idle(pilot, screen)
-        await pilot.press("d", "n")
+        assert screen.session.state("models").done  # its verdict is in: done, unless unmarked
+        assert "1/7 steps done" in plain(screen.query_one("#triage-header").content)
+        await pilot.press("d", "n")  # unmark it, then write notes
         await pilot.press(*"partner feed")
         await pilot.pause(0.7)  # notes are saved after a short pause in typing
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # out of the notes, then out of the screen
         assert not isinstance(pilot.app.screen, TriageScreen)
     async with make_app(ws).run_test(size=SIZE) as pilot:
         screen = await open_triage(pilot)
         state = screen.session.state("models")
-        assert state.done and state.notes == "partner feed" and state.result is not None
-        assert "1/7 steps done" in plain(screen.query_one("#triage-header").content)
+        assert not state.done and state.notes == "partner feed" and state.result is not None
+        assert "0/7 steps done" in plain(screen.query_one("#triage-header").content)
+        assert screen.query_one(StepList).step_id == "models"  # the selection is kept
 
 
 async def test_steps_queue_and_export_writes_the_report(ws):
@@ -132,14 +135,74 @@ async def test_steps_queue_and_export_writes_the_report(ws):
         assert screen.exported.with_suffix(".json").is_file()
 
 
-async def test_escape_goes_back_from_the_notes_and_keeps_them(ws):
+async def test_escape_leaves_the_notes_then_the_screen_and_keeps_them(ws):
     async with make_app(ws).run_test(size=(80, 24)) as pilot:
         screen = await open_triage(pilot)
         await pilot.press("n", *"lost feed")
         assert screen.focused.id == "triage-notes"
         await pilot.press("escape")  # at once, before the pause that saves typed notes
         await pilot.pause()
+        assert pilot.app.screen is screen and screen.focused.id == "triage-steps"
+        await pilot.press("escape")
+        await pilot.pause()
         assert not isinstance(pilot.app.screen, TriageScreen)
     async with make_app(ws).run_test(size=(80, 24)) as pilot:
         screen = await open_triage(pilot)
         assert screen.session.state(screen.playbook.steps[0].id).notes == "lost feed"
+
+
+async def test_the_verdict_is_in_view_at_80x24(ws):
+    async with make_app(ws).run_test(size=(80, 24)) as pilot:
+        screen = await open_triage(pilot)
+        await pilot.press("enter")
+        await idle(pilot, screen)
+        lines = [line for line in plain(screen.query_one("#triage-result").content, width=44).splitlines() if line.strip()]
+        status = screen.session.state(screen.playbook.steps[0].id).result.status.upper()
+        assert lines[1].startswith(status)  # right under the step's title, above its question
+
+
+async def test_the_footer_holds_the_triage_keys_not_the_run_keys(ws):
+    async with make_app(ws).run_test(size=(120, 30)) as pilot:
+        screen = await open_triage(pilot)
+        assert pilot.app.check_action("build", ()) is False and pilot.app.check_action("export", ()) is True
+        keys = {b.binding.key for b in screen.active_bindings.values() if b.enabled and b.binding.show}
+        assert {"a", "e", "x", "escape"} <= keys and not keys & {"b", "r", "R", "t"}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.check_action("build", ()) is True
+
+
+async def test_every_export_gets_a_new_name(ws):
+    async with make_app(ws).run_test(size=SIZE) as pilot:
+        screen = await open_triage(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        first = screen.exported
+        await pilot.press("e")
+        await pilot.pause()
+        assert first.is_file() and screen.exported.is_file() and screen.exported != first
+
+
+async def test_a_newer_build_opens_a_new_triage_and_keeps_the_old_one_as_a_report(ws):
+    from triage_workspaces import CLI
+
+    async with make_app(ws).run_test(size=SIZE) as pilot:
+        screen = await open_triage(pilot)
+        old_run = screen.session.latest_run_id
+        await pilot.press("enter")
+        await idle(pilot, screen)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PIPELINE_TUI_")}
+    built = subprocess.run([*CLI, "--workspace", str(ws.root), "build", "-s", "dim_plans"],
+                           capture_output=True, text=True, env=env, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    from tui.core.history import HistoryStore
+
+    with HistoryStore(ws.history_path) as store:
+        newest = store.recent_runs(1)[0].run_id
+    assert newest != old_run
+    async with make_app(ws).run_test(size=SIZE) as pilot:
+        screen = await open_triage(pilot)
+        assert screen.session.latest_run_id == newest
+        assert all(s.result is None for s in screen.session.steps.values())  # no old verdicts
+        kept = list((Path(ws.root) / "triage").glob(f"incident-{old_run[:8]}-*.md"))
+        assert len(kept) == 1 and "## Timeline" in kept[0].read_text()

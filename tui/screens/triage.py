@@ -31,6 +31,7 @@ from tui.widgets.triage_steps import StepList
 
 
 class TriageScreen(Screen):
+    HIDES_RUN_KEYS = True  # the footer is for the triage's own keys (esc, then b, builds)
     DEFAULT_CSS = """
     TriageScreen #triage-header { height: 1; padding: 0 1; background: $panel; }
     TriageScreen #triage-top { height: 2fr; }
@@ -100,12 +101,17 @@ class TriageScreen(Screen):
         from tui.core.checks.config import ChecksConfig
 
         self.playbook = load_playbook(ChecksConfig.load())
+        latest, baseline = self._run_ids()
         self.session = IncidentSession.load(self.session_path) if self.session_path else None
+        if self.session is not None and latest and self.session.latest_run_id != latest:
+            self._archive(self.session, latest)  # a newer build: triage it; the old session stays a report
+            self.session = None
         if self.session is None:
-            self.session = self._new_session()
+            self.session = self._new_session(latest, baseline)
         self.query_one("#triage-notes", TextArea).border_title = "notes"
         self.query_one("#triage-findings", FindingsTable).border_title = "findings (enter: model detail, c: causes)"
         self.query_one("#triage-causes", CausesList).border_title = "likely causes, most likely first (enter: open, f: findings)"
+        self.query_one(StepList).select_step(self.session.selected_step)
         self.redraw()
         self.set_interval(1.0, self._tick)
         self.query_one(StepList).focus()
@@ -125,8 +131,8 @@ class TriageScreen(Screen):
     def session_path(self) -> Path | None:
         return Path(self.workspace.root) / SESSION_FILE if self.workspace is not None else None
 
-    def _new_session(self) -> IncidentSession:
-        latest = baseline = None
+    def _run_ids(self) -> tuple[str | None, str | None]:
+        """The latest run in history and the baseline chosen for it (None, None without history)."""
         try:
             from tui.core.checks.baseline import choose_baseline, latest_run
             from tui.core.history import HistoryStore
@@ -134,12 +140,36 @@ class TriageScreen(Screen):
             if self.workspace is not None and Path(self.workspace.history_path).exists():
                 with HistoryStore(self.workspace.history_path) as store:
                     run = latest_run(store)
-                    latest, baseline = getattr(run, "run_id", None), choose_baseline(store, run).run_id
+                    return getattr(run, "run_id", None), choose_baseline(store, run).run_id
         except Exception as error:  # noqa: BLE001 - a broken history only loses the run ids
             self.notify(f"run history unavailable: {str(error).splitlines()[0]}", severity="warning")
+        return None, None
+
+    def _new_session(self, latest: str | None, baseline: str | None) -> IncidentSession:
         session = IncidentSession.start(self.session_path or Path("triage-session.json"), self.playbook, latest, baseline)
         self._persist(session)
         return session
+
+    def _archive(self, old: IncidentSession, latest: str) -> None:
+        """Keep a triage of an older run as a report in triage/ (when it holds any result or note)."""
+        if not any(s.result or s.notes for s in old.steps.values()):
+            return
+        path = self._write_report(old)
+        if path is not None:
+            self.notify(f"new triage on the latest run {short(latest)}; the one on {short(old.latest_run_id)} "
+                        f"is in {path.name}")
+
+    def _write_report(self, session: IncidentSession) -> Path | None:
+        from tui.core.checks.report import write_reports
+
+        folder = (Path(self.workspace.root) if self.workspace is not None else Path.cwd()) / "triage"
+        stem = session.report_stem(folder)
+        try:
+            write_reports(session, self.playbook, folder / f"{stem}.md", folder / f"{stem}.json", self._lineage())
+        except OSError as error:
+            self.notify(f"report not written: {error}", severity="error")
+            return None
+        return folder / f"{stem}.md"
 
     def _persist(self, session: IncidentSession | None = None) -> None:
         session = session or self.session
@@ -188,6 +218,7 @@ class TriageScreen(Screen):
     @on(OptionList.OptionHighlighted, "#triage-steps")
     def _highlighted(self) -> None:
         self._flush_notes()
+        self.session.selected_step = self.query_one(StepList).step_id
         self._show_step()
 
     @on(OptionList.OptionSelected, "#triage-steps")
@@ -212,10 +243,14 @@ class TriageScreen(Screen):
 
     def causes(self, findings: list) -> list:
         from tui.core.checks.causes import build_causes
+
+        return build_causes(findings, self._lineage())
+
+    def _lineage(self) -> Any:
         from tui.core.checks.lineage import Lineage
 
         project = getattr(getattr(self.app, "cockpit", None), "project", None)
-        return build_causes(findings, Lineage.from_project(project) if project is not None else None)
+        return Lineage.from_project(project) if project is not None else None
 
     @on(TextArea.Changed, "#triage-notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
@@ -309,8 +344,14 @@ class TriageScreen(Screen):
         self.query_one(CausesList).focus()
 
     def action_back(self) -> None:
-        """Back to the cockpit from anywhere on the screen, the notes too (they are saved on the way
-        out); `tab` moves between the panels."""
+        """From the notes, back to the steps (the notes are saved); from anywhere else, back to the
+        cockpit. `tab` moves between the panels."""
+        notes = self.query_one("#triage-notes", TextArea)
+        if notes.has_focus:
+            self._flush_notes()
+            self.query_one(StepList).focus()
+            return
+        self._persist()  # the selected step is kept for the next visit
         self.app.pop_screen()
 
     def action_cancel(self) -> None:
@@ -324,26 +365,20 @@ class TriageScreen(Screen):
         if self.running:
             self.notify("a step is running: cancel it first (x)", severity="warning")
             return
-        self.session = self._new_session()
+        self.session = self._new_session(*self._run_ids())
         self.redraw()
 
     def action_export(self) -> None:
-        from tui.core.checks.report import write_reports
-
         self._flush_notes()
-        folder = (Path(self.workspace.root) if self.workspace is not None else Path.cwd()) / "triage"
-        name = time.strftime("incident-%Y%m%d-%H%M%S", time.gmtime(self.session.started_at))
-        try:
-            write_reports(self.session, self.playbook, folder / f"{name}.md", folder / f"{name}.json")
-            if self._ctx is not None:
-                save_facts(self._ctx)
-        except OSError as error:
-            self.notify(f"report not written: {error}", severity="error")
+        path = self._write_report(self.session)
+        if path is None:
             return
-        self.session.log(f"report exported to {name}.md")
+        if self._ctx is not None:
+            save_facts(self._ctx)
+        self.session.log(f"report exported to {path.name}")
         self._persist()
-        self.exported = folder / f"{name}.md"
-        self.notify(f"report written: {self.exported}")
+        self.exported = path
+        self.notify(f"report written: {path}")
 
     def _flush_notes(self) -> None:
         """Persist typed notes (once per pause in typing, not per key)."""

@@ -55,6 +55,7 @@ def queries_for(cause: Cause, queries: list[QueryRecord]) -> list[QueryRecord]:
 
 
 class CauseScreen(Screen):
+    HIDES_RUN_KEYS = True  # the footer is for this view's keys
     DEFAULT_CSS = """
     CauseScreen #cause-scroll { height: 1fr; border: round $primary 40%; padding: 0 1; }
     """

@@ -74,7 +74,8 @@ def merged_where(table: Table) -> tuple[tuple[str, ...], tuple[tuple, ...]]:
 
 
 def step_view(step: Step, result: StepResult | None, progress: str | None) -> Group:
-    parts = [Text(step.title, style="bold"), Text(step.help, style="dim")]
+    """The verdict comes right under the title (at 80x24 it is what must be seen), then the question."""
+    parts = [Text(step.title, style="bold")]
     if progress is not None:
         parts.append(Text(f"running: {progress}", style="cyan"))
     elif result is None:
@@ -82,7 +83,9 @@ def step_view(step: Step, result: StepResult | None, progress: str | None) -> Gr
     else:
         verdict = Text(f"{result.status.upper()}  ", style=STYLE.get(result.status, ""))
         verdict.append(f"{result.verdict}  ({result.seconds:.1f}s, {len(result.queries)} queries)")
-        parts += [verdict, Text("")]
+        parts.append(verdict)
+    parts += [Text(step.help, style="dim"), Text("")]
+    if result is not None and progress is None:
         parts += [StepTable(t) for t in result.tables]
         if result.skipped and result.findings:  # a step with nothing to check says why in its verdict
             parts.append(Text(f"skipped (not applicable): {', '.join(k for k, _ in result.skipped)}", style="dim"))

@@ -26,7 +26,8 @@ class StepList(OptionList):
     """Phases (disabled headings) and steps (option id = step id)."""
 
     def show(self, playbook: Playbook, session: IncidentSession, running: set[str]) -> None:
-        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        highlighted = getattr(self, "_wanted", None) or (self.highlighted_option.id if self.highlighted_option else None)
+        self._wanted = None
         options: list[Option] = []
         for number, phase in enumerate(playbook.phases, 1):
             options.append(Option(Text(f"{number}. {phase.title}", style="bold"), id=f"phase:{phase.id}", disabled=True))
@@ -39,6 +40,10 @@ class StepList(OptionList):
         target = highlighted if highlighted in ids else next((o.id for o in options if not o.disabled), None)
         if target is not None:
             self.highlighted = ids.index(target)
+
+    def select_step(self, step_id: str | None) -> None:
+        """Highlight this step on the next `show` (a step kept from an earlier visit)."""
+        self._wanted = step_id
 
     @property
     def step_id(self) -> str | None:

@@ -37,9 +37,13 @@ def write_atomic(path: Path, text: str) -> None:
 @dataclass
 class StepState:
     result: StepResult | None = None
-    done: bool = False
+    marked: bool | None = None  # the engineer's own mark; None: done once the verdict is in
     notes: str = ""
     done_at: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.marked if self.marked is not None else self.result is not None
 
 
 @dataclass
@@ -51,6 +55,7 @@ class IncidentSession:
     steps: dict[str, StepState] = field(default_factory=dict)
     notes: str = ""
     timeline: list[tuple[float, str]] = field(default_factory=list)
+    selected_step: str | None = None  # kept across visits to the screen
 
     @classmethod
     def start(cls, path: Path, playbook: Playbook, latest_run_id: str | None, baseline_run_id: str | None) -> IncidentSession:
@@ -63,17 +68,18 @@ class IncidentSession:
         """The saved session, or None when there is none or it cannot be read (a new one then starts)."""
         try:
             data = json.loads(Path(path).read_text())
-            steps = {sid: StepState(StepResult.from_dict(s["result"]) if s.get("result") else None, bool(s.get("done")),
+            steps = {sid: StepState(StepResult.from_dict(s["result"]) if s.get("result") else None, s.get("marked"),
                                     s.get("notes", ""), s.get("done_at")) for sid, s in data.get("steps", {}).items()}
             return cls(Path(path), float(data["started_at"]), data.get("latest_run_id"), data.get("baseline_run_id"),
-                       steps, data.get("notes", ""), [(float(t), str(x)) for t, x in data.get("timeline", [])])
+                       steps, data.get("notes", ""), [(float(t), str(x)) for t, x in data.get("timeline", [])],
+                       data.get("selected_step"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"started_at": self.started_at, "latest_run_id": self.latest_run_id, "baseline_run_id": self.baseline_run_id,
-                "notes": self.notes, "timeline": [list(t) for t in self.timeline],
-                "steps": {sid: {"result": s.result.to_dict() if s.result else None, "done": s.done, "notes": s.notes,
+                "notes": self.notes, "timeline": [list(t) for t in self.timeline], "selected_step": self.selected_step,
+                "steps": {sid: {"result": s.result.to_dict() if s.result else None, "marked": s.marked, "notes": s.notes,
                                 "done_at": s.done_at} for sid, s in self.steps.items()}}
 
     def save(self) -> None:
@@ -91,7 +97,7 @@ class IncidentSession:
 
     def mark_done(self, step_id: str, done: bool = True) -> None:
         state = self.state(step_id)
-        state.done, state.done_at = done, (time.time() if done else None)
+        state.marked, state.done_at = done, (time.time() if done else None)
         self.log(f"step {step_id} marked {'done' if done else 'not done'}")
 
     def set_notes(self, step_id: str | None, text: str) -> None:
@@ -106,3 +112,12 @@ class IncidentSession:
 
     def elapsed(self, now: float | None = None) -> float:
         return (now or time.time()) - self.started_at
+
+    def report_stem(self, folder: Path) -> str:
+        """A new name for each export: the run triaged and the time of the export (never overwrites)."""
+        base = f"incident-{(self.latest_run_id or 'norun')[:8]}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+        stem, n = base, 1
+        while (Path(folder) / f"{stem}.md").exists() or (Path(folder) / f"{stem}.json").exists():
+            n += 1
+            stem = f"{base}-{n}"
+        return stem
