@@ -2,13 +2,20 @@
 -- (both are rebuilt in full, so they must agree after any run).
 with loads as (
 
-    select feed, source_file, rows_rejected from {{ ref('fct_feed_loads') }}
+    select
+        feed,
+        source_file,
+        rows_rejected
+    from {{ ref('fct_feed_loads') }}
 
 ),
 
 rejects as (
 
-    select feed, source_file, count(*) as rejected
+    select
+        feed,
+        source_file,
+        count(*) as rejected
     from {{ ref('stg_benefits__rejects') }}
     group by feed, source_file
 
@@ -16,7 +23,11 @@ rejects as (
 
 final as (
 
-    select loads.feed, loads.source_file, loads.rows_rejected, coalesce(rejects.rejected, 0) as rejected
+    select
+        loads.feed,
+        loads.source_file,
+        loads.rows_rejected,
+        coalesce(rejects.rejected, 0) as rejected
     from loads
     full outer join rejects
         on loads.feed = rejects.feed and loads.source_file = rejects.source_file

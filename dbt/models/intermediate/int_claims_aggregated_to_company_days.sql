@@ -14,14 +14,18 @@ companies as (
 
 days as (
 
-    select unnest(generate_series(min(claim_date), max(claim_date), interval 1 day))::date as claim_date
+    select
+        unnest(generate_series(min(claim_date), max(claim_date), interval 1 day))::date
+            as claim_date
     from matched
 
 ),
 
 spine as (
 
-    select companies.company_id, days.claim_date
+    select
+        companies.company_id,
+        days.claim_date
     from companies
     cross join days
 
@@ -55,7 +59,7 @@ final as (
     from spine
     left join daily
         on spine.company_id = daily.company_id
-        and spine.claim_date = daily.claim_date
+            and spine.claim_date = daily.claim_date
 
 )
 

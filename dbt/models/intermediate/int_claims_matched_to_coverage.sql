@@ -13,7 +13,7 @@ employees as (
 
 ),
 
-coverage as (
+periods as (
 
     select * from {{ ref('int_coverage_periods_sequenced') }}
 
@@ -31,14 +31,15 @@ final as (
         claims.amount,
         claims.severity,
         claims.status,
-        coverage.enrollment_id,
-        coverage.plan_id as enrolled_plan_id,
-        coverage.enrollment_id is not null as has_coverage
+        periods.enrollment_id,
+        periods.plan_id as enrolled_plan_id,
+        periods.enrollment_id is not null as has_coverage
     from claims
     left join employees on claims.employee_id = employees.employee_id
-    left join coverage
-        on claims.employee_id = coverage.employee_id
-        and claims.service_date between coverage.coverage_start and coverage.coverage_end_effective
+    left join periods
+        on claims.employee_id = periods.employee_id
+            and claims.service_date
+            between periods.coverage_start and periods.coverage_end_effective
 
 )
 

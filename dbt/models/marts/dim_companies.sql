@@ -29,7 +29,9 @@ employee_counts as (
 
 plan_counts as (
 
-    select company_id, count(*) as plan_count
+    select
+        company_id,
+        count(*) as plan_count
     from plans
     group by company_id
 

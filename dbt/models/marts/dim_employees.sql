@@ -32,7 +32,8 @@ final as (
         cast(employees.hire_date as date) as hire_date,
         cast(employees.termination_date as date) as termination_date,
         cast(employees.termination_date is not null as boolean) as is_terminated,
-        cast(coalesce(versions.current_valid_from, employees.last_updated) as timestamp) as valid_from,
+        cast(coalesce(versions.current_valid_from, employees.last_updated) as timestamp)
+            as valid_from,
         cast(coalesce(versions.version_count, 1) as bigint) as version_count,
         cast(employees.last_updated as timestamp) as last_updated
     from employees

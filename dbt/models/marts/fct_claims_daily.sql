@@ -10,7 +10,8 @@ final as (
 
     select
         cast(company_id as bigint) as company_id,
-        cast(claim_date as date) as day,
+        -- the old column name, a keyword, kept until the model is removed
+        cast(claim_date as date) as day,  -- noqa: RF04
         cast(claim_count as bigint) as claims,
         cast(total_amount as decimal(18, 2)) as amount
     from daily

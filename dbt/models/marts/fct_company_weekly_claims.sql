@@ -9,7 +9,8 @@ with daily as (
 final as (
 
     select
-        cast(company_id || ':' || date_trunc('week', day)::date as varchar) as company_week_id,
+        cast(company_id || ':' || cast(date_trunc('week', day) as date) as varchar)
+            as company_week_id,
         cast(company_id as bigint) as company_id,
         cast(date_trunc('week', day) as date) as week_start,
         cast(sum(claims) as bigint) as claim_count,

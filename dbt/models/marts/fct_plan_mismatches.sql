@@ -38,8 +38,14 @@ classified as (
         plans.company_id as plan_company_id,
         case
             when per_claim.plan_id is null then 'missing_plan'
-            when plans.company_id is distinct from per_claim.company_id then 'plan_not_offered_by_company'
-            when per_claim.has_coverage and not per_claim.matches_enrollment then 'not_enrolled_plan'
+            -- plans.company_id is distinct from per_claim.company_id, spelled out (sqlfluff's
+            -- duckdb dialect cannot parse IS DISTINCT FROM)
+            when not coalesce(
+                    plans.company_id = per_claim.company_id,
+                    plans.company_id is null and per_claim.company_id is null
+                ) then 'plan_not_offered_by_company'
+            when per_claim.has_coverage and not per_claim.matches_enrollment
+                then 'not_enrolled_plan'
         end as mismatch_reason
     from per_claim
     left join plans on per_claim.plan_id = plans.plan_id

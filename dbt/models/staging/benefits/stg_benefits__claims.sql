@@ -16,14 +16,20 @@
 -- delivered after it). Each claim keeps its newest version, in the same order a full refresh uses:
 -- last_updated, then file name, then line. An incoming version older than the stored one does not
 -- overwrite it (the newest_version strategy), so the result never depends on delivery order.
-{%- set new_files = base_files_not_loaded(ref('base_benefits__claims'), names_only=true) if is_incremental() else none %}
+{%- set new_files = none %}
+{%- if is_incremental() %}
+    {%- set new_files = base_files_not_loaded(ref('base_benefits__claims'), names_only=true) %}
+{%- endif %}
 
 with claims as (
 
     select * from {{ ref('base_benefits__claims') }}
     where reject_reason is null
     {% if new_files is not none %}
-        and source_file in ({% for name in new_files %}{{ sql_string(name) }}{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+        and source_file in (
+            {%- for name in new_files %}{{ sql_string(name) }}{{ ', ' if not loop.last }}
+            {%- else %}null{% endfor -%}
+        )
     {% endif %}
 
 ),
@@ -33,9 +39,10 @@ deduplicated as (
     -- one row per claim: its newest version; a claim re-sent twice in one file collapses here
     -- (a MERGE fails when two source rows share a key)
     select * from claims
-    qualify row_number() over (
-        partition by claim_id order by last_updated desc, source_file desc, source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by claim_id order by last_updated desc, source_file desc, source_line desc
+        ) = 1
 
 ),
 

@@ -9,9 +9,10 @@ deduplicated as (
 
     -- the latest version of each company in the delivery wins
     select * from companies
-    qualify row_number() over (
-        partition by company_id order by last_updated desc, source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by company_id order by last_updated desc, source_line desc
+        ) = 1
 
 ),
 

@@ -10,12 +10,12 @@
     )
 }}
 
--- employees.csv is a full extract, re-delivered whole under the same name: neither a file watermark
--- nor a last_updated watermark fits (a row added or changed with a last_updated earlier than the
--- newest one already loaded would be skipped). Each delivered row is compared with the stored row of
--- its employee instead: it is loaded when the employee is new, when its last_updated is newer, or
--- when it is equally recent but differs (the newest delivery wins, as in a full refresh). A row
--- older than the stored one never overwrites it.
+-- employees.csv is a full extract, re-delivered whole under the same name: neither a file
+-- watermark nor a last_updated watermark fits (a row added or changed with a last_updated earlier
+-- than the newest one already loaded would be skipped). Each delivered row is compared with the
+-- stored row of its employee instead: it is loaded when the employee is new, when its
+-- last_updated is newer, or when it is equally recent but differs (the newest delivery wins, as in
+-- a full refresh). A row older than the stored one never overwrites it.
 {%- set compared = ['company_id', 'first_name', 'last_name', 'email', 'department', 'hire_date',
                     'termination_date', 'source_file'] %}
 
@@ -30,9 +30,10 @@ deduplicated as (
 
     -- a MERGE fails when two source rows share a key: keep the latest per employee first
     select * from employees
-    qualify row_number() over (
-        partition by employee_id order by last_updated desc, source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by employee_id order by last_updated desc, source_line desc
+        ) = 1
 
 ),
 
@@ -64,8 +65,11 @@ changed as (
     where stored.employee_id is null
        or final.last_updated > stored.last_updated
        or (final.last_updated = stored.last_updated
-           and ({% for c in compared %}final.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
-               is distinct from ({% for c in compared %}stored.{{ c }}{{ ', ' if not loop.last }}{% endfor %}))
+           and (
+               {%- for c in compared %}final.{{ c }}{{ ', ' if not loop.last }}{% endfor -%}
+           ) is distinct from (
+               {%- for c in compared %}stored.{{ c }}{{ ', ' if not loop.last }}{% endfor -%}
+           ))
     {% endif %}
 
 )

@@ -10,9 +10,10 @@ deduplicated as (
     -- one row per enrollment id; rows re-sent under a new id are NOT caught here (that is a
     -- content duplicate, and the incident scenario relies on it reaching the marts)
     select * from enrollments
-    qualify row_number() over (
-        partition by enrollment_id order by last_updated desc, source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by enrollment_id order by last_updated desc, source_line desc
+        ) = 1
 
 ),
 

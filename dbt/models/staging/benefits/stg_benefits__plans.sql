@@ -8,9 +8,10 @@ with plans as (
 deduplicated as (
 
     select * from plans
-    qualify row_number() over (
-        partition by plan_id order by last_updated desc, source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by plan_id order by last_updated desc, source_line desc
+        ) = 1
 
 ),
 

@@ -4,11 +4,15 @@
 -- Rebuilt in full on every run (it reads the feeds again), so it is idempotent whatever the
 -- incremental staging models do: rows read = rows accepted + rows rejected for every file.
 
-with unioned as (
+with feed_lines as (
 
-    select * from (
-        {{ union_feed_lines(['source_file', 'source_line', 'reject_reason', 'raw_line']) }}
-    )
+    {{ union_feed_lines(['source_file', 'source_line', 'reject_reason', 'raw_line']) }}
+
+),
+
+unioned as (
+
+    select * from feed_lines
     where reject_reason is not null
 
 ),

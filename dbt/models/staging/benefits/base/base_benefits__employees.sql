@@ -1,7 +1,8 @@
 -- Every line of employees.csv, cast, with the reason it is rejected (null when it is accepted).
 -- Lines the reader cannot decode (invalid UTF-8) are found first and rejected with their line; the
 -- source skips them and the lines after them get their true numbers back (macros/feed_lines.sql).
-{%- set skipped = feed_line_errors(feed_files('employees.csv'), this.identifier).skipped.get('employees.csv', []) %}
+{%- set errors = feed_line_errors(feed_files('employees.csv'), this.identifier) %}
+{%- set skipped = errors.skipped.get('employees.csv', []) %}
 
 with source as (
 
@@ -41,7 +42,8 @@ classified as (
             when employee_id is null then 'invalid_employee_id'
             when company_id is null then 'invalid_company_id'
             when hire_date is null then 'invalid_hire_date'
-            when termination_date_raw is not null and termination_date is null then 'invalid_termination_date'
+            when termination_date_raw is not null and termination_date is null
+                then 'invalid_termination_date'
             when last_updated is null then 'invalid_last_updated'
         end as reject_reason
     from parsed

@@ -1,7 +1,8 @@
 -- Every line of companies.csv, cast, with the reason it is rejected (null when it is accepted).
 -- Lines the reader cannot decode (invalid UTF-8) are found first and rejected with their line; the
 -- source skips them and the lines after them get their true numbers back (macros/feed_lines.sql).
-{%- set skipped = feed_line_errors(feed_files('companies.csv'), this.identifier).skipped.get('companies.csv', []) %}
+{%- set errors = feed_line_errors(feed_files('companies.csv'), this.identifier) %}
+{%- set skipped = errors.skipped.get('companies.csv', []) %}
 
 with source as (
 

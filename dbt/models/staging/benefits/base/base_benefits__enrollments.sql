@@ -1,7 +1,8 @@
 -- Every line of enrollments.csv, cast, with the reason it is rejected (null when it is accepted).
 -- Lines the reader cannot decode (invalid UTF-8) are found first and rejected with their line; the
 -- source skips them and the lines after them get their true numbers back (macros/feed_lines.sql).
-{%- set skipped = feed_line_errors(feed_files('enrollments.csv'), this.identifier).skipped.get('enrollments.csv', []) %}
+{%- set errors = feed_line_errors(feed_files('enrollments.csv'), this.identifier) %}
+{%- set skipped = errors.skipped.get('enrollments.csv', []) %}
 
 with source as (
 
