@@ -155,3 +155,21 @@ def test_only_backups_without_their_table_are_restored():
             ("wh", "main", "v__dbt_backup", "VIEW"), ("wh", "other", "c__dbt_backup", "BASE TABLE")]
     assert interrupted_swaps(rows, {("WH", "MAIN")}) == [
         ("wh", "main", "a__dbt_backup", "BASE TABLE", "a"), ("wh", "main", "v__dbt_backup", "VIEW", "v")]
+
+
+def test_kill_9_of_a_headless_build_leaves_no_resource_tracker_noise(rel_built, tmp_path):
+    """Python's resource tracker, started for dbt's locks, outlives a killed build: it must not print
+    'leaked semaphore objects' warnings into the user's terminal after the kill."""
+    ws = copy_workspace(rel_built, tmp_path)
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr:
+        build = subprocess.Popen([*CLI, *workspace_args(ws), "build"], stdout=subprocess.PIPE, stderr=stderr,
+                                 text=True, env=cli_env())
+        for _ in range(3):
+            assert build.stdout.readline()
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+    deadline = time.monotonic() + 10  # the tracker notices the kill and exits within a moment
+    while time.monotonic() < deadline and "resource_tracker" not in stderr_path.read_text():
+        time.sleep(0.2)
+    assert "resource_tracker" not in stderr_path.read_text() and "leaked" not in stderr_path.read_text()

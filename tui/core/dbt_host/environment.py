@@ -17,9 +17,24 @@ def prepare_dbt_environment(project_dir: Path) -> None:
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     if "version_check" not in user_flags:
         os.environ.setdefault("DBT_VERSION_CHECK", "false")
+    _start_resource_tracker()
+
+
+def _start_resource_tracker() -> None:
+    """Start Python's resource tracker now (dbt's locks start it; under Textual's replaced stderr that
+    fails later), with its stderr on /dev/null: its only words are 'leaked semaphore objects'
+    warnings printed after this process was killed, harmless (the kernel frees them) and alarming."""
     import multiprocessing.resource_tracker
 
-    multiprocessing.resource_tracker.ensure_running()
+    saved = os.dup(2)
+    try:
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 2)
+        os.close(quiet)
+        multiprocessing.resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _project_flags(project_dir: Path) -> dict:
