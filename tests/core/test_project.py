@@ -25,6 +25,11 @@ models:
   - name: fct_orders
     description: Orders with customers.
     config: {materialized: table}
+exposures:
+  - name: customer_list
+    type: dashboard
+    owner: {name: Sales, email: sales@example.com}
+    depends_on: ["ref('stg_customers')"]
 """
 
 
@@ -52,9 +57,11 @@ def test_nodes_come_in_dag_order_with_layers(parsed):
     names = [n.name for n in project.in_dag_order(("model",))]
     assert names.index("fct_orders") > names.index("stg_orders")
     assert names.index("fct_orders") > names.index("stg_customers")
+    # layers from the DAG: stg_customers is read by fct_orders but feeds an exposure, so it is final too
     assert {n.name: n.layer for n in project.in_dag_order(("model",))} == {
-        "stg_orders": "staging", "stg_customers": "staging", "fct_orders": "marts",
+        "stg_orders": "staging", "stg_customers": "marts", "fct_orders": "marts",
     }
+    assert project.group_order() == ["staging", "marts", "tests"]
 
 
 def test_lineage_tests_and_columns(parsed):

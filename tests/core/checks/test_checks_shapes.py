@@ -194,7 +194,7 @@ def test_a_failing_accepted_values_test_fails_the_triage(jaffle, tmp_path):
         assert f["column"] == test["column_name"] and f["evidence"]["failures"] == dbt_results[uid]["failures"]
     accepted = [f for f in findings.values() if f["evidence"]["test"] == "accepted_values"]
     assert [(f["object"], f["column"], f["evidence"]["failures"]) for f in accepted] == [("stg_orders", "status", 1)]
-    skipped = {r["unique_id"].split(".")[-1] for uid, r in dbt_results.items() if uid.startswith("model.") and r["status"] == "skipped"}
+    skipped = {uid.split(".")[-1] for uid, r in dbt_results.items() if uid.startswith("model.") and r["status"] == "skipped"}
     assert skipped and skipped == {f["object"] for f in report["findings"] if f["check"] == "results.model"}
     assert report["counts"]["fail"] >= len(failed_tests) and "No check failed or warned" not in text
     assert "lost" not in json.dumps(report)
@@ -217,7 +217,7 @@ def test_an_errored_model_fails_the_triage(medallion, tmp_path):
     assert models["dim_products"]["evidence"]["status"] == "error"
     message = models["dim_products"]["evidence"]["message"]
     assert message and "Conversion Error" in message and "'P1'" not in message  # dbt's words, not the data value
-    skipped = {r["unique_id"].split(".")[-1] for uid, r in dbt_results.items() if uid.startswith("model.") and r["status"] == "skipped"}
+    skipped = {uid.split(".")[-1] for uid, r in dbt_results.items() if uid.startswith("model.") and r["status"] == "skipped"}
     assert skipped and {m: f["status"] for m, f in models.items() if m != "dim_products"} == {m: "warn" for m in skipped}
     assert report["counts"]["fail"] >= 1 and "No check failed or warned" not in text
 

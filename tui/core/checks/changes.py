@@ -69,6 +69,9 @@ def raw_file_findings(ctx: CheckContext) -> list[Finding]:
                                                       "modified": _iso(stat.st_mtime), "mtime": stat.st_mtime}
     ctx.facts["raw_files"] = files
     before, since = ctx.baseline.facts.get("raw_files"), ctx.baseline.started_at
+    if not files and not before:
+        ctx.skip(f"{CHECK}.raw_files", f"no raw files in {ctx.raw_dir}: the sources are tables")
+        return []
     if before is None and since is None:
         return [Finding(f"{CHECK}.raw_files", PASS, "raw", None,
                         f"{len(files)} raw files (no baseline run to compare with)", {"files": len(files)})]

@@ -1,6 +1,7 @@
 """What every check family reads: the project, the warehouse runner, thresholds, the latest and
 baseline runs, the baseline's stored facts, a place to leave facts of this run (saved to history
-as the next baseline), and the checks that do not apply to the project (`skip`). Profiles are computed once and shared by the families that need them.
+as the next baseline), and the checks that do not apply to the project (`skip`). Profiles are
+computed once and shared by the families that need them.
 """
 
 from __future__ import annotations
