@@ -85,10 +85,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", default="test")
     parser.add_argument("--only", default="", help="comma-separated patch names (default: every speed patch)")
+    parser.add_argument("--group", action="append", default=[],
+                        help="comma-separated names left out together in one worker (repeatable); with it, "
+                             "only the groups are measured")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     speed = [p.name for p in PATCHES if p.purpose == "speed"]
     names = [n for n in args.only.split(",") if n] or speed
+    variants = {g: g for g in args.group} if args.group else {**{n: n for n in names}, "all speed patches": ",".join(speed)}
     print(f"{dbt_versions()}; {args.runs} pairs of `build -s {args.model}`; load {os.getloadavg()[0]:.1f}")
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-patches-") as tmp:
@@ -96,15 +100,14 @@ def main() -> None:
         ensure_demo_data(workspace, lambda message, fraction=None: None, size=args.size)
         full = warm_worker(workspace, "", args.model, setup=True)
         try:
-            for name in [*names, "all speed patches"]:
-                off = ",".join(speed) if name == "all speed patches" else name
+            for name, off in variants.items():
                 variant = warm_worker(workspace, off, args.model)
                 try:
                     results[name] = paired(full, variant, args.model, args.runs)
                 finally:
                     variant.close()
                 r = results[name]
-                print(f"{name:42s} CPU {r['cpu_ms']:5.0f} ms of {r['cpu_with_ms']:.0f} | wall {r['wall_ms']:5.0f} ms "
+                print(f"{name[:60]:42s} CPU {r['cpu_ms']:5.0f} ms of {r['cpu_with_ms']:.0f} | wall {r['wall_ms']:5.0f} ms "
                       f"({r['wall_min_ms']:.0f} to {r['wall_max_ms']:.0f}); with {r['with_s']:.3f} s, "
                       f"without {r['without_s']:.3f} s", flush=True)
         finally:

@@ -1,4 +1,5 @@
-"""What a warm session skips on each invocation (`tui.core.dbt_host.patches.warm`) without changing dbt's results.
+"""What a warm session skips on each invocation (the speed patches of `tui.core.dbt_host.patches`) without
+changing dbt's results.
 
 Real dbt, real DuckDB: a tiny project with a model in a schema of its own, built through `DbtSession`.
 """
@@ -182,37 +183,6 @@ def test_an_existing_schema_is_not_created_again_and_a_dropped_one_is(session):
 
 
 # --- contexts ---------------------------------------------------------------------------------
-def test_macro_namespaces_hold_the_same_generators_as_dbt_builds(session):
-    from dbt.context.macros import MacroNamespaceBuilder
-
-    if not session.host.registry.active("contexts.build_macro_namespaces"):
-        pytest.skip("dbt-core 1.12 builds its namespaces another way: the patch does not apply")
-    manifest, packages = session.manifest, {}
-    for macro in manifest.macros.values():
-        packages.setdefault(macro.package_name, {})[macro.name] = macro
-    ctx, node, stack = {"marker": 1}, next(iter(manifest.nodes.values())), object()
-
-    def built(add_macros, root, search, internal):
-        builder = MacroNamespaceBuilder(root, search, stack, internal, node)
-        for package in packages.values():
-            add_macros(builder, package.values(), ctx)
-        spaces = {"internal": builder.internal_packages, "packages": builder.packages,
-                  "globals": {"-": builder.globals}, "locals": {"-": builder.locals}}
-        return {kind: {package: {name: (type(func), vars(func)) for name, func in space.items()}
-                       for package, space in by_package.items()} for kind, by_package in spaces.items()}
-
-    for root, search, internal in (("tiny", "tiny", ["dbt_duckdb", "dbt"]), ("tiny", "dbt_duckdb", ["dbt"]),
-                                   ("dbt_duckdb", "tiny", ["dbt"])):
-        ours = built(MacroNamespaceBuilder.add_macros, root, search, internal)
-        assert ours == built(session.host.registry.original("contexts.build_macro_namespaces"), root, search,
-                             internal)
-        assert len(ours["internal"]["dbt"]) > 100
-        assert all(v["context"] is ctx and v["stack"] is stack and v["node"] is node
-                   for space in ours["internal"].values() for _, v in space.values())
-    assert ours["globals"]["-"]  # the last round: dbt_duckdb as the root package
-    assert built(MacroNamespaceBuilder.add_macros, "tiny", "dbt_duckdb", ["dbt"])["locals"]["-"]
-
-
 def test_the_flags_object_is_made_once_per_invocation_and_copied(session):
     from argparse import Namespace
 
@@ -229,20 +199,6 @@ def test_the_flags_object_is_made_once_per_invocation_and_copied(session):
         assert (flags.get_flag_obj().WARN_ERROR, flags.get_flag_obj().FULL_REFRESH) == (False, True)
     finally:
         flags.set_flags(before)
-
-
-def test_result_rows_are_still_validated():
-    from dbt.task.test import TestResultData
-    from dbt_common.dataclass_schema import ValidationError
-
-    from tui.core.dbt_host.patches import REGISTRY
-
-    REGISTRY.install()
-    row = {"failures": 0, "should_warn": False, "should_error": False, "adapter_response": {}}
-    for _ in range(2):
-        TestResultData.validate(dict(row))
-        with pytest.raises(ValidationError):
-            TestResultData.validate({**row, "failures": "many"})
 
 
 def test_event_envelopes_are_the_same_as_dbts():
@@ -323,17 +279,6 @@ def test_a_kept_subset_graph_is_dbts_cut_and_each_caller_gets_its_own_copy():
     assert sorted(second.graph.edges) == [("a", "c"), ("c", "d")] and second.graph is not first.graph
     other = Graph(nx.DiGraph([("a", "c"), ("c", "d")]))  # another graph object: its own cut
     assert sorted(other.get_subset_graph(["c", "d"]).graph.edges) == [("c", "d")]
-
-
-def test_a_behaviour_flag_is_still_attributed_to_the_module_that_declared_it():
-    from dbt_common.behavior_flags import Behavior
-
-    from tui.core.dbt_host.patches import REGISTRY
-
-    REGISTRY.install()
-    behavior = Behavior([{"name": "some_flag", "default": False, "description": "a test flag"}], {})
-    assert behavior.some_flag.no_warn is False
-    assert behavior.some_flag._behavior_change_event.flag_source == __name__  # this test module declared it
 
 
 # --- files ------------------------------------------------------------------------------------

@@ -111,7 +111,10 @@ PATCHES = (
         why="Cancel: dbt's scheduler, blocked on a running node, sees a cancel within 20 ms.",
         saving="correctness (cancel)", build=_wake_scheduler),
     Patch("cancel.refuse_queries", "wrap", "correctness", *ADAPTERS, (
-        Site("dbt.adapters.sql.connections:SQLConnectionManager", "add_query", signatures=("(self, sql, auto_begin=True, bindings=None, abridge_sql_log=False, retryable_exceptions=(), retry_limit=1)",)),),
+        Site("dbt.adapters.sql.connections:SQLConnectionManager", "add_query", signatures=(
+            "(self, sql, auto_begin=True, bindings=None, abridge_sql_log=False, retryable_exceptions=(), "
+            "retry_limit=1)",
+        )),),
         why="Cancel: no query starts once a cancel was asked (one that did would run to its end).",
         saving="correctness (cancel)", build=_refuse_queries),
 )

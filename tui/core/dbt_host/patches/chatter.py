@@ -125,14 +125,19 @@ PATCHES = (
         Site(BASE_EVENT, "__getattr__", source_hashes=("9badc6bd8ca368ed",)),
         Site(BASE_EVENT, "__setattr__", source_hashes=("87b00a6af2a60796",))),
         why="Debug chatter events are built only when something reads them.",
-        saving="", build=_build_chatter_lazily),
+        saving=("CPU 7 ms, wall 60 ms (-144 to 429), with drop_unwanted (it needs this one); the "
+                "three chatter patches: CPU 49 ms, wall 241 ms"), build=_build_chatter_lazily),
     Patch("chatter.drop_unwanted", "wrap", "speed", *COMMON, (
-        Site("dbt_common.events.event_manager:EventManager", "fire_event", signatures=("(self, e, level=None, node=None, force_warn_or_error_handling=False)",)),),
+        Site("dbt_common.events.event_manager:EventManager", "fire_event", signatures=(
+            "(self, e, level=None, node=None, force_warn_or_error_handling=False)",
+        )),),
         why="Unbuilt chatter no logger wants is dropped before dbt builds it.",
-        saving="", build=_drop_unwanted_chatter, requires=("chatter.build_lazily",)),
+        saving=("CPU -5 ms, wall -33 ms (-432 to 339) alone; the three chatter patches: CPU 49 ms, "
+                "wall 241 ms"), build=_drop_unwanted_chatter, requires=("chatter.build_lazily",)),
     Patch("chatter.fill_envelopes_directly", "replace", "speed", *COMMON, (
         Site("dbt_common.events.base_types", "msg_from_base_event", source_hashes=("8ba90907047834a9",)),
         Site("dbt_common.events.event_manager", "msg_from_base_event", source_hashes=("8ba90907047834a9",))),
         why="Event envelopes are filled field by field instead of through protobuf's ParseDict.",
-        saving="", build=_fill_envelopes_directly),
+        saving=("CPU -22 ms, wall -89 ms (-429 to 320) alone; the three chatter patches: CPU 49 ms, "
+                "wall 241 ms"), build=_fill_envelopes_directly),
 )

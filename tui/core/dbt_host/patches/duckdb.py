@@ -74,15 +74,19 @@ PATCHES = (
         Site(MANAGER, "_ENV"), Site(MANAGER, "_LOCK"),
         Site(MANAGER, "close_all_connections", signatures=("(cls)",)),
         Site(ENVIRONMENT, "close", signatures=("(self)",)),
-        Site("dbt.adapters.duckdb.environments:Environment", "initialize_db", signatures=("(cls, creds, plugins=None)",))),
+        Site("dbt.adapters.duckdb.environments:Environment", "initialize_db", signatures=(
+            "(cls, creds, plugins=None)",
+        ))),
         why="Lock release: the warehouse file is closed after each invocation, free for other processes.",
         saving="correctness (the warehouse lock)", optional=True),
     Patch("duckdb.open_in_advance", "wrap", "speed", *DUCKDB, (
         Site(MANAGER, "open", signatures=("(cls, connection)",)),),
         why="The warehouse (20-40 ms of DuckDB work without the GIL) opens while dbt selects nodes.",
-        saving="", build=_open_in_advance, requires=("duckdb.lock_release",), optional=True),
+        saving=("CPU -12 ms, wall +79 ms (-206 to 712): within noise alone (it saves waiting, not "
+                "CPU)"), build=_open_in_advance, requires=("duckdb.lock_release",), optional=True),
     Patch("duckdb.list_schemas_unquoted", "wrap", "speed", *DUCKDB, (
         Site("dbt.adapters.duckdb.impl:DuckDBAdapter", "list_schemas", signatures=("(self, database)",)),),
         why="Existing schemas are recognised, so they are not created again on every run.",
-        saving="", build=_list_schemas_unquoted, optional=True),
+        saving="CPU 18 ms, wall 297 ms (-160 to 801): a connection and a query per schema",
+        build=_list_schemas_unquoted, optional=True),
 )

@@ -82,15 +82,20 @@ def _cache_plugin_modules(ctx: Context) -> tuple:
 
 PATCHES = (
     Patch("graph.reuse_linked_graph", "wrap", "speed", *CORE, (
-        Site("dbt.compilation:Compiler", "compile", signatures=("(self, manifest, write=True, add_test_edges=False)", "(self, manifest, write=True, add_test_edges=False, catalogs=None)")),),
+        Site("dbt.compilation:Compiler", "compile", signatures=(
+            "(self, manifest, write=True, add_test_edges=False)",
+            "(self, manifest, write=True, add_test_edges=False, catalogs=None)",
+        )),),
         why="The linked graph is reused while the manifest is unchanged.",
-        saving="", build=_reuse_linked_graph),
+        saving="CPU -2 ms, wall 82 ms (-513 to 862): within noise alone", build=_reuse_linked_graph),
     Patch("graph.keep_subset_graphs", "wrap", "speed", *CORE, (
         Site("dbt.graph.graph:Graph", "get_subset_graph", signatures=("(self, selected)",)),),
         why="The selected subgraph is cut once per graph and selection.",
-        saving="", build=_keep_subset_graphs),
+        saving=("CPU -13 ms, wall 15 ms (-454 to 608): within noise alone; with the 5 other small "
+                "wraps: CPU 35 ms, wall 224 ms"), build=_keep_subset_graphs),
     Patch("graph.cache_plugin_modules", "wrap", "speed", *CORE, (
         Site("dbt.plugins.manager:PluginManager", "get_prefixed_modules", signatures=("(cls)",)),),
         why="dbt_* plugin modules are looked up once per process.",
-        saving="", build=_cache_plugin_modules),
+        saving=("CPU -35 ms, wall -286 ms (-1118 to -27): within noise alone; with the 5 other small "
+                "wraps: CPU 35 ms, wall 224 ms"), build=_cache_plugin_modules),
 )

@@ -138,23 +138,37 @@ def _filter_file_log_by_level(ctx: Context) -> tuple:
 
 PATCHES = (
     Patch("warm.cache_jinja_compilation", "wrap", "speed", *COMMON, (
-        Site("dbt_common.clients.jinja:MacroFuzzEnvironment", "compile", signatures=("(self, source, name=None, filename=None, raw=False, defer_init=False)",)),),
+        Site("dbt_common.clients.jinja:MacroFuzzEnvironment", "compile", signatures=(
+            "(self, source, name=None, filename=None, raw=False, defer_init=False)",
+        )),),
         why="Each template string is parsed and code-generated once per process.",
-        saving="", build=_cache_jinja_compilation),
+        saving="CPU 40 ms, wall 637 ms (-186 to 894): the largest single saving",
+        build=_cache_jinja_compilation),
     Patch("warm.cache_type_testers", "wrap", "speed", *COMMON, (
-        Site("dbt_common.clients.agate_helper", "build_type_tester", signatures=("(text_columns, string_null_values=('null', ''))",)),),
+        Site("dbt_common.clients.agate_helper", "build_type_tester", signatures=(
+            "(text_columns, string_null_values=('null', ''))",
+        )),),
         why="One agate type tester per set of text columns instead of one per query result.",
-        saving="", build=_cache_type_testers),
+        saving=("CPU 5 ms, wall 87 ms (-170 to 782): within noise alone; with the 5 other small "
+                "wraps: CPU 35 ms, wall 224 ms"), build=_cache_type_testers),
     Patch("warm.copy_flag_object", "wrap", "speed", *CORE, (
         Site("dbt.flags", "get_flag_obj", signatures=("()",), names=("GLOBAL_FLAGS",)),),
         why="The `flags` context member is made once per invocation and copied per context.",
-        saving="", build=_copy_flag_object),
+        saving=("CPU -10 ms, wall 31 ms (-275 to 695): within noise alone; with the 5 other small "
+                "wraps: CPU 35 ms, wall 224 ms"), build=_copy_flag_object),
     Patch("warm.write_compiled_sql_only_when_changed", "wrap", "speed", *CORE, (
-        Site("dbt.contracts.graph.nodes:ParsedNode", "write_node", signatures=("(self, project_root, compiled_path, compiled_code)",)),),
+        Site("dbt.contracts.graph.nodes:ParsedNode", "write_node", signatures=(
+            "(self, project_root, compiled_path, compiled_code)",
+        )),),
         why="Compiled SQL files that already hold the SQL are not rewritten.",
-        saving="", build=_write_compiled_sql_only_when_changed),
+        saving=("CPU -32 ms, wall -132 ms (-547 to 346): within noise alone (it saves I/O waits); "
+                "with the 5 other small wraps: CPU 35 ms, wall 224 ms"),
+        build=_write_compiled_sql_only_when_changed),
     Patch("warm.filter_file_log_by_level", "wrap", "speed", *CORE, (
-        Site("dbt.events.logging", "_get_logfile_config", signatures=("(log_path, use_colors, line_format, level, log_file_max_bytes, log_cache_events=False)",)),),
+        Site("dbt.events.logging", "_get_logfile_config", signatures=(
+            "(log_path, use_colors, line_format, level, log_file_max_bytes, log_cache_events=False)",
+        )),),
         why="Debug events are dropped before dbt's file logger formats them.",
-        saving="", build=_filter_file_log_by_level),
+        saving=("CPU 10 ms, wall -22 ms (-720 to 439): within noise alone; with the 5 other small "
+                "wraps: CPU 35 ms, wall 224 ms"), build=_filter_file_log_by_level),
 )
