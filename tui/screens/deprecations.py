@@ -26,7 +26,7 @@ def rows(found: list[Any]) -> list[tuple[str, ...]]:
 
 
 class DeprecationsScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", tooltip="Back to the Run screen.")]
 
     def __init__(self, workspace: Any, project: Any):
         super().__init__()

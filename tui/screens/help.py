@@ -37,12 +37,16 @@ def keys_table(sections: list[tuple[str, list[Binding]]]) -> Table:
 
 
 def help_sections(app_bindings: list[Binding]) -> list[tuple[str, list[Binding]]]:
+    from tui.screens.deprecations import DeprecationsScreen
     from tui.screens.detail import DetailScreen
+    from tui.screens.rollback import RollbackScreen
     from tui.screens.run import RunScreen
     from tui.screens.triage import TriageScreen
+    from tui.screens.triage_cause import CauseScreen
 
     return [("Everywhere", app_bindings), ("Run screen", RunScreen.BINDINGS), ("Triage", TriageScreen.BINDINGS),
-            ("Model detail", DetailScreen.BINDINGS)]
+            ("Likely cause", CauseScreen.BINDINGS), ("Model detail", DetailScreen.BINDINGS),
+            ("Roll back", RollbackScreen.BINDINGS), ("Deprecated models", DeprecationsScreen.BINDINGS)]
 
 
 class HelpScreen(ModalScreen[None]):

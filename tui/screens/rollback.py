@@ -20,7 +20,8 @@ SHOWN = 12
 
 
 class RollbackScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "restore", "Restore"), Binding("n,escape", "close", "Close")]
+    BINDINGS = [Binding("y", "restore", "Restore", tooltip="Restore the warehouse to that run, all of it or none."),
+                Binding("n,escape", "close", "Close", key_display="n esc", tooltip="Close without changing anything.")]
 
     def __init__(self, workspace: Any, to: str | None = None):
         super().__init__()

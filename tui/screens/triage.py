@@ -53,8 +53,8 @@ class TriageScreen(Screen):
         Binding("n", "notes", "Notes", tooltip="Write notes on the selected step (they go into the report)."),
         Binding("c", "causes", "Causes", tooltip="Show the likely causes, most likely first (enter opens one)."),
         Binding("f", "findings", "Findings", tooltip="Show every finding, fails first (enter: its model's detail)."),
-        Binding("e", "export", "Export report", tooltip="Export the report as Markdown into the workspace's triage/ folder."),
-        Binding("x", "cancel", "Cancel step", tooltip="Cancel the running step."),
+        Binding("e", "export", "Export", tooltip="Export the report as Markdown into the workspace's triage/ folder."),
+        Binding("x", "cancel", "Cancel", tooltip="Cancel the running step."),
         Binding("ctrl+n", "new_session", "New triage", show=False,
                 tooltip="Start a new triage on the latest run (the earlier one stays in the report history)."),
     ]
@@ -94,7 +94,7 @@ class TriageScreen(Screen):
                 yield TextArea(id="triage-notes")
         yield CausesList(id="triage-causes")
         yield FindingsTable(id="triage-findings")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # at 80 columns the keys need the line; `?` lists ctrl+p
 
     # --- lifecycle --------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -28,7 +28,7 @@ def cause_view(cause: Cause, queries: list[QueryRecord]) -> Group:
     for s in cause.symptoms:
         line = Text("  ")
         line.append(f"{s.status.upper():<4} ", style=STYLE.get(s.status, ""))
-        line.append(" > ".join(s.path) + (f" .{s.column}" if s.column else ""), style="cyan")
+        line.append(" > ".join(s.path) + (f".{s.column}" if s.column else ""), style="cyan")
         line.append(f": {s.summary}")
         parts.append(line)
     if not cause.symptoms:
@@ -59,7 +59,8 @@ class CauseScreen(Screen):
     DEFAULT_CSS = """
     CauseScreen #cause-scroll { height: 1fr; border: round $primary 40%; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("m", "model", "Model detail")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", tooltip="Back to the triage."),
+                Binding("m", "model", "Model detail", tooltip="Open the detail of the first model this cause sits on.")]
 
     def __init__(self, cause: Cause, queries: list[QueryRecord], open_detail) -> None:
         super().__init__()
