@@ -154,7 +154,7 @@ class DbtSession:
             self._cancel = threading.Event()
             self._running.set()
             finished = self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
-            return checkpoints.after_run(self.workspace, command, finished)  # the state `rollback` restores
+            return checkpoints.after_run(self.workspace, command, finished, partial=bool(select or exclude or state))
         finally:
             self._running.clear()
             self._lock.release()
