@@ -1,8 +1,8 @@
 """Per-run checkpoints of the warehouse, the state `rollback` restores (DuckDB engine).
 
-Provides `Checkpoint`, `CheckpointError`, `after_run(workspace, command, finished)` (the one call
-the dbt session makes when an invocation ends: a successful build, run, seed or snapshot gets a
-checkpoint, then retention prunes), `take`, `list_checkpoints`, `prune`, `keep_setting`,
+Provides `Checkpoint`, `CheckpointError`, `after_run(workspace, command, finished, partial)` (the
+one call the dbt session makes as an invocation ends, before it reports the end: a successful
+build, run, seed or snapshot gets a checkpoint, then retention prunes), `take`, `list_checkpoints`, `prune`, `keep_setting`,
 `check_verdicts` (the worst `check` result stored per run) and `hold_warehouse` (a read-write
 connection that keeps every other process out of the file while it is open).
 
