@@ -316,7 +316,7 @@ class PipelineApp(App):
         self.push_screen(RollbackScreen(self.workspace), lambda restored: restored and self._load_project(quiet=True))
 
     def action_deprecations(self) -> None:
-        if self.cockpit.project is not None:
+        if self.cockpit.project is not None and self.workspace is not None:
             from tui.screens.deprecations import DeprecationsScreen
 
             self.push_screen(DeprecationsScreen(self.workspace, self.cockpit.project))

@@ -79,3 +79,33 @@ async def test_deprecated_models_are_marked_and_listed():
         row = [str(v) for v in grid.get_row_at(0)]
         assert grid.row_count == 1
         assert row[0] == "fct_claims_daily" and row[3] == "fct_company_daily_claims" and row[4] == "fct_company_weekly_claims"
+
+
+async def test_a_cockpit_build_takes_a_checkpoint_and_a_rollback_works_beside_the_live_worker():
+    """`b` through the real dbt worker takes a checkpoint of its run; with the worker still up (idle, so
+    not holding the file) `u` restores the baseline, and the warm worker builds again afterwards."""
+    from tui.core import checkpoints
+    from tui.launch import build_app
+
+    from tui_helpers import run_key
+
+    root = copy_of(baseline_root(), "tui-live-rollback")
+    ws = workspace(root)
+    baseline_run = HistoryStore(ws.history_path).recent_runs(1)[0].run_id
+    app = build_app(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_key(pilot, "b")
+        assert app.view.finished.status == "success", app.view.finished.error
+        built = app.view.run.run_id
+        assert checkpoints.find(ws, built) is not None
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, RollbackScreen) and app.screen.state in ("asking", "refused"),
+                       timeout=60)
+        assert app.screen.state == "asking", plain(app.screen.query_one("#rollback-body").content)
+        assert app.screen.plan.target.run_id == baseline_run
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RollbackScreen), timeout=60)
+        await run_key(pilot, "b")
+        assert app.view.finished.status == "success", app.view.finished.error
+    with HistoryStore(ws.history_path) as store:
+        assert [r.command for r in store.recent_runs(3)] == ["build", "rollback", "build"]

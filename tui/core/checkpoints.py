@@ -1,8 +1,8 @@
 """Per-run checkpoints of the warehouse, the state `rollback` restores (DuckDB engine).
 
-Provides `Checkpoint`, `CheckpointError`, `after_run(workspace, command, finished)` (the one call
-the dbt session makes when an invocation ends: a successful build, run, seed or snapshot gets a
-checkpoint, then retention prunes), `take`, `list_checkpoints`, `prune`, `keep_setting`,
+Provides `Checkpoint`, `CheckpointError`, `after_run(workspace, command, finished, partial)` (the
+one call the dbt session makes as an invocation ends, before it reports the end: a successful
+build, run, seed or snapshot gets a checkpoint, then retention prunes), `take`, `list_checkpoints`, `prune`, `keep_setting`,
 `check_verdicts` (the worst `check` result stored per run) and `hold_warehouse` (a read-write
 connection that keeps every other process out of the file while it is open).
 
@@ -14,6 +14,8 @@ leaves no half checkpoint. The copy is in-kernel (`copy_file_range`: a reflink o
 that have one). The whole file is kept, not only the relations a run changed: the dbt_audit
 tables, snapshots and views come back with the models, and DuckDB has no cheaper clone.
 
+When: after each successful run of the whole project (`PIPELINE_TUI_CHECKPOINTS=full`, the
+default), after partial ones too (`all`), or never (`off`).
 Retention (`PIPELINE_TUI_ROLLBACK_KEEP`, default 1; 0 turns checkpoints off): the checkpoints of
 the newest N good runs (successful, and their `check` had no failure), plus the newest run not
 checked yet (it becomes the good one once a clean check runs). Others are deleted.
@@ -32,6 +34,7 @@ from typing import Any, Iterator
 from tui.core import errors
 
 KEEP_ENV = "PIPELINE_TUI_ROLLBACK_KEEP"
+WHEN_ENV = "PIPELINE_TUI_CHECKPOINTS"  # full (default): runs of the whole project; all; off
 WAREHOUSE_COMMANDS = ("build", "run", "seed", "snapshot")  # invocations that change the warehouse
 _CHUNK = 64 << 20
 
@@ -161,6 +164,8 @@ def check_verdicts(store: Any) -> dict[str, str]:
 
 def retained(checkpoints: list[Checkpoint], verdicts: dict[str, str], keep: int) -> list[Checkpoint]:
     """The newest `keep` good ones, plus the newest one not checked yet when it is newer than those."""
+    if keep <= 0:  # checkpoints are off
+        return []
     good = [c for c in checkpoints if verdicts.get(c.run_id) not in (None, "fail")][:keep]
     unchecked = next((c for c in checkpoints if c.run_id not in verdicts), None)
     if unchecked is not None and (not good or unchecked.taken_at > good[0].taken_at):
@@ -185,10 +190,17 @@ def prune(workspace: Any, keep: int | None = None) -> list[Checkpoint]:
     return kept
 
 
-def after_run(workspace: Any, command: str, finished: Any) -> Any:
-    """Checkpoint the warehouse after a successful build, run, seed or snapshot; never fails the run
-    (a checkpoint that cannot be taken is logged). Returns `finished` unchanged."""
-    if command not in WAREHOUSE_COMMANDS or getattr(finished, "status", None) != "success" or keep_setting() == 0:
+def wanted(command: str, partial: bool) -> bool:
+    """A checkpoint after this run? Partial runs (a selection: the cockpit's quick rebuilds) only with
+    PIPELINE_TUI_CHECKPOINTS=all, since a checkpoint copies the whole file (seconds at scale)."""
+    when = os.environ.get(WHEN_ENV, "full").strip().lower()
+    return command in WAREHOUSE_COMMANDS and keep_setting() > 0 and when != "off" and (when == "all" or not partial)
+
+
+def after_run(workspace: Any, command: str, finished: Any, partial: bool = False) -> Any:
+    """Checkpoint the warehouse after a successful build, run, seed or snapshot of the whole project
+    (`wanted`); never fails the run (a checkpoint that cannot be taken is logged). Returns `finished`."""
+    if getattr(finished, "status", None) != "success" or not wanted(command, partial):
         return finished
     if not Path(workspace.history_path).is_file():
         return finished  # a run not recorded cannot be rolled back to

@@ -31,7 +31,7 @@ class Read:
     at: float  # unix seconds
     via: str  # "pipeline-tui check" or "DuckDB query log"
     relation: str  # schema.name as written, or name alone
-    detail: str  # the check's query label, or the first line of the logged SQL
+    detail: str  # the check's query label, or the tables a logged query read (never its SQL text)
     holds_drop: bool  # a use of the relation (not pipeline-tui checking every model)
 
 
@@ -91,9 +91,11 @@ def query_log_reads(folders: list[Path], schema: str | None, name: str) -> list[
     for folder in folders:
         for log in sorted(folder.rglob(LOG_FILE)) if folder.is_dir() else []:
             for at, sql in _log_entries(log):
-                for relation in tables_in(sql):
-                    if matches(relation, schema, name):
-                        found.append(Read(at, "DuckDB query log", relation, sql.strip().splitlines()[0][:120], True))
+                tables = tables_in(sql)
+                for relation in tables:
+                    if matches(relation, schema, name):  # the tables it read, never the SQL: it may hold values
+                        found.append(Read(at, "DuckDB query log", relation, "a query on " + ", ".join(sorted(tables)),
+                                          True))
     return found
 
 

@@ -4,7 +4,8 @@
     plan.changes                                 # what differs now, relation by relation
     result = apply_rollback(workspace, plan)     # atomic; recorded in history as a `rollback` run
 
-The default run is the newest successful run before the latest one whose `check` had no failure.
+The default run is the newest successful run before the latest one whose `check` had no failure
+(of those with a checkpoint: partial rebuilds have none unless PIPELINE_TUI_CHECKPOINTS=all).
 Restoring is all or nothing: the checkpoint (`tui.core.checkpoints`) is copied next to the
 warehouse while this process holds the warehouse's lock, then renamed over it in one atomic
 rename; a kill or Ctrl+C before the rename leaves the warehouse as it was, and Ctrl+C is held
@@ -69,7 +70,8 @@ def _store(workspace: Any) -> HistoryStore:
 def plan_rollback(workspace: Any, to: str | None = None) -> RollbackPlan:
     with _store(workspace) as store:
         runs = store.recent_runs(10_000)
-        target = _chosen(runs, to, checkpoints.check_verdicts(store))
+        target = _chosen(runs, to, checkpoints.check_verdicts(store),
+                         {c.run_id for c in checkpoints.list_checkpoints(workspace)})
     checkpoint = checkpoints.find(workspace, target.run_id)
     kept = checkpoints.list_checkpoints(workspace)
     if checkpoint is None:
@@ -87,7 +89,7 @@ def plan_rollback(workspace: Any, to: str | None = None) -> RollbackPlan:
                         sum(c.bytes for c in kept))
 
 
-def _chosen(runs: list[RunRecord], to: str | None, verdicts: dict[str, str]) -> RunRecord:
+def _chosen(runs: list[RunRecord], to: str | None, verdicts: dict[str, str], kept: set[str]) -> RunRecord:
     if to:
         matches = [r for r in runs if r.run_id.startswith(to)]
         if not matches:
@@ -106,7 +108,8 @@ def _chosen(runs: list[RunRecord], to: str | None, verdicts: dict[str, str]) -> 
     if not good:
         raise RollbackError("no successful run before the latest has a clean `pipeline-tui check`: "
                             "name one with --to RUN_ID (`pipeline-tui rollback --list`)")
-    return good[0]
+    # a good partial rebuild has no checkpoint by default: the newest good run that has one
+    return next((r for r in good if r.run_id in kept), good[0])
 
 
 def _names_built(workspace: Any, runs: tuple[RunRecord, ...]) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -39,7 +40,7 @@ class RollbackScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.run_worker(self._plan, thread=True, group="rollback", exit_on_error=False)
 
-    def _say(self, body: str, keys: str, state: str) -> None:
+    def _say(self, body: Any, keys: str, state: str) -> None:
         self.state = state
         self.query_one("#rollback-body", Static).update(body)
         self.query_one("#rollback-keys", Static).update(keys)
@@ -48,9 +49,12 @@ class RollbackScreen(ModalScreen[bool]):
         from tui.core.rollback import RollbackError, plan_rollback
 
         try:
+            if self.workspace is None:
+                raise RollbackError("no workspace: open the cockpit with `pipeline-tui`")
             plan = plan_rollback(self.workspace, self.to)
-        except RollbackError as error:
-            self.app.call_from_thread(self._say, f"[red]{error}[/red]", "esc closes", "refused")
+        except Exception as error:  # noqa: BLE001 - one line on the screen, never a crash
+            line = str(error).splitlines()[0] if isinstance(error, RollbackError) else f"cannot roll back: {error}"
+            self.app.call_from_thread(self._say, Text(line, style="red"), "esc closes", "refused")
             return
         self.app.call_from_thread(self._ask, plan)
 
@@ -66,7 +70,7 @@ class RollbackScreen(ModalScreen[bool]):
             lines.append(f"  … and {len(plan.changes) - SHOWN} more")
         lines.append(f"warehouse {plan.warehouse_bytes / 1e6:,.1f} MB; checkpoints use "
                      f"{plan.retained_bytes / 1e6:,.1f} MB of disk")
-        self._say("\n".join(lines), f"y restores these {len(plan.changes)} relations · n or esc: keep things as they are",
+        self._say(Text("\n".join(lines)), f"y restores these {len(plan.changes)} relations · n or esc: keep things as they are",
                   "asking")
 
     def action_restore(self) -> None:
@@ -81,7 +85,7 @@ class RollbackScreen(ModalScreen[bool]):
         try:
             result = apply_rollback(self.workspace, self.plan)
         except RollbackError as error:
-            self.app.call_from_thread(self._say, f"[red]{error}[/red]", "esc closes", "refused")
+            self.app.call_from_thread(self._say, Text(str(error), style="red"), "esc closes", "refused")
             return
         self.app.call_from_thread(self._done, result)
 

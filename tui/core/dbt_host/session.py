@@ -182,8 +182,7 @@ class DbtSession:
             self._cancel = threading.Event()
             self._running.set()
             with _in_project_dir(self.workspace.project_dir):
-                finished = self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
-            return checkpoints.after_run(self.workspace, command, finished)  # the state `rollback` restores
+                return self._invoke(command, select, exclude, full_refresh, vars, state, extra_args, on_event)
         finally:
             self._running.clear()
             self._lock.release()
@@ -273,6 +272,8 @@ class DbtSession:
             error = error or self._error_line(translator, result)
         finished = RunFinished(translator.run_id, status, time.time(), time.time() - translator.started_at,
                                error, failed)
+        # the state `rollback` restores, taken before anyone hears that the run ended
+        checkpoints.after_run(self.workspace, translator.command, finished, partial=bool(translator.selector))
         emit(finished)
         return finished
 
