@@ -23,7 +23,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.bench_common import PY, Row, cli, log, measure_child, median, ratio_of
+from bench.bench_common import PY, Row, cli, log, measure_child, ratio_of
 
 INCREMENTAL_SELECT = "+stg_benefits__claims"
 MERGE_MODEL = "stg_benefits__claims"

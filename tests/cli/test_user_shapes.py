@@ -80,7 +80,8 @@ def test_jaffle_shop_from_another_folder_builds_where_plain_dbt_does(tmp_path):
     assert profiled and f"{JAFFLE_ORDERS} rows" in profiled[0]  # read from the warehouse dbt built
 
     assert sorted(p.name for p in here.iterdir()) == ["findings.json", "report.md", "ws"]
-    assert duckdb_files(here) == set()
+    # the only DuckDB files here are rollback checkpoints, in the workspace the command was given
+    assert all(f.startswith("ws/checkpoints/") for f in duckdb_files(here))
     assert not (project / "target").exists() and not (project / "logs").exists()  # dbt's stay in the workspace
 
 

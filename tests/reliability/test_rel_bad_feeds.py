@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rel_helpers import connect, copy_workspace, invoke, relation_counts
+from rel_helpers import connect, copy_workspace, invoke
 from tui.core.dbt_host.session import DbtSession
 
 FUZZ_FILE = "claims/claims_zz_fuzz.jsonl"

@@ -104,6 +104,7 @@ def _table(found) -> None:
 
 def _drop(workspace, found, name: str, quiet_days: int | None, yes: bool) -> None:
     from tui.commands.rollback import confirmed
+    from tui.core import checkpoints
     from tui.core.checkpoints import CheckpointError
     from tui.core.deprecations import drop_refusal, drop_relation, project_files, quiet_days_setting
 
@@ -117,7 +118,7 @@ def _drop(workspace, found, name: str, quiet_days: int | None, yes: bool) -> Non
         diag("drop declined: nothing changed (--yes skips the question)")
         raise typer.Exit(EXIT_FAILED)
     try:
-        dropped = drop_relation(Path(workspace.warehouse), chosen)
+        dropped = drop_relation(checkpoints.duckdb_file(workspace), chosen)
     except CheckpointError as error:
         fail(str(error))
     typer.echo(f"dropped {dropped}; now delete from the project:")

@@ -79,13 +79,11 @@ def _show(plan) -> None:
 
 
 def _list(workspace) -> None:
-    from pathlib import Path
-
     from tui.core import checkpoints
 
     kept = checkpoints.list_checkpoints(workspace)
-    warehouse = Path(workspace.warehouse)
-    size = warehouse.stat().st_size if warehouse.is_file() else 0
+    warehouse = workspace.warehouse
+    size = warehouse.stat().st_size if warehouse is not None and warehouse.is_file() else 0
     typer.echo(f"retention: the last {checkpoints.keep_setting()} good runs ({checkpoints.KEEP_ENV}) "
                f"and the newest unchecked one")
     for checkpoint in kept:

@@ -107,8 +107,18 @@ def copy_file(source: Path, target: Path) -> None:
         os.fsync(dst.fileno())
 
 
+def duckdb_file(workspace: Any) -> Path:
+    """The warehouse file the profile's target points at; CheckpointError (one line) when the target
+    has none (another engine, `:memory:`): checkpoints and rollback are for a DuckDB file."""
+    warehouse = workspace.warehouse
+    if warehouse is None:
+        raise CheckpointError(f"{workspace.profile_target().why_no_warehouse()}: checkpoints and rollback "
+                              "need a DuckDB file")
+    return Path(warehouse)
+
+
 def take(workspace: Any, run_id: str) -> Checkpoint:
-    warehouse = Path(workspace.warehouse)
+    warehouse = duckdb_file(workspace)
     target_dir = folder(workspace)
     target_dir.mkdir(parents=True, exist_ok=True)
     final, part = target_dir / f"{run_id}.duckdb", target_dir / f"{run_id}.duckdb.part"

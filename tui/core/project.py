@@ -67,6 +67,7 @@ class Project:
         self.sources: dict[str, dict] = manifest.get("sources", {})
         self.parent_map: dict[str, list[str]] = manifest.get("parent_map", {})
         self.child_map: dict[str, list[str]] = manifest.get("child_map", {})
+        self.exposures: dict[str, dict] = manifest.get("exposures", {})
         self.layers: dict[str, str] = dag_layers(self._raw_nodes, self.sources, self.parent_map, self.child_map)
         self.nodes: dict[str, Node] = {uid: self._to_node(raw) for uid, raw in self._raw_nodes.items()}
         self._group_order: list[str] | None = None

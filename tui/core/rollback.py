@@ -68,6 +68,10 @@ def _store(workspace: Any) -> HistoryStore:
 
 
 def plan_rollback(workspace: Any, to: str | None = None) -> RollbackPlan:
+    try:
+        warehouse = checkpoints.duckdb_file(workspace)
+    except CheckpointError as error:
+        raise RollbackError(str(error)) from None
     with _store(workspace) as store:
         runs = store.recent_runs(10_000)
         target = _chosen(runs, to, checkpoints.check_verdicts(store),
@@ -78,14 +82,14 @@ def plan_rollback(workspace: Any, to: str | None = None) -> RollbackPlan:
         names = ", ".join(c.run_id[:8] for c in kept) or "none"
         raise RollbackError(f"run {target.run_id[:8]} is older than the retained checkpoints (retained: {names}); "
                             f"keep more good runs with {checkpoints.KEEP_ENV}=N")
-    if Path(checkpoint.warehouse).name != Path(workspace.warehouse).name:
+    if Path(checkpoint.warehouse).name != warehouse.name:
         raise RollbackError(f"the checkpoint of run {target.run_id[:8]} is of another warehouse "
                             f"({Path(checkpoint.warehouse).name}): check --target")
     later = tuple(r for r in runs if r.started_at > target.started_at)
-    changes = tuple(compare(Path(workspace.warehouse), checkpoint.path, _names_built(workspace, later)))
+    changes = tuple(compare(warehouse, checkpoint.path, _names_built(workspace, later)))
     if not changes:
         raise RollbackError(f"nothing to roll back: the warehouse already matches run {target.run_id[:8]}")
-    return RollbackPlan(target, checkpoint, later, changes, Path(workspace.warehouse).stat().st_size,
+    return RollbackPlan(target, checkpoint, later, changes, warehouse.stat().st_size,
                         sum(c.bytes for c in kept))
 
 
@@ -184,7 +188,10 @@ def _sql_string(path: Path) -> str:
 def apply_rollback(workspace: Any, plan: RollbackPlan) -> RollbackResult:
     """Restore the checkpoint over the warehouse, all or nothing, and record it as a run."""
     run_id, started = str(uuid.uuid4()), time.time()
-    warehouse = Path(workspace.warehouse)
+    try:
+        warehouse = checkpoints.duckdb_file(workspace)
+    except CheckpointError as error:
+        raise RollbackError(str(error)) from None
     tmp = warehouse.with_name(f".{warehouse.name}.rollback-{run_id[:8]}.tmp")
     with HistoryStore(workspace.history_path) as store:
         store.start_run(RunStarted(run_id, "rollback", plan.target.run_id, workspace.target, started))
@@ -208,7 +215,10 @@ def apply_rollback(workspace: Any, plan: RollbackPlan) -> RollbackResult:
             raise
         finally:
             tmp.unlink(missing_ok=True)
-    checkpoints.prune(workspace)
+    try:
+        checkpoints.prune(workspace)
+    except (CheckpointError, OSError):  # restored already: old checkpoints go at the next prune
+        pass
     return result
 
 

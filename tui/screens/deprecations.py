@@ -49,9 +49,14 @@ class DeprecationsScreen(Screen):
         from tui.core.history import HistoryStore
         from tui.core.reads import log_folders
 
-        history = HistoryStore(self.workspace.history_path) if self.workspace.history_path.is_file() else None
+        history = None
         try:
+            history = HistoryStore(self.workspace.history_path) if self.workspace.history_path.is_file() else None
             found = deprecated_models(self.project, history, log_folders(self.workspace))
+        except Exception as error:  # noqa: BLE001 - one line on screen, never a silent empty table
+            line = (str(error).splitlines() or [type(error).__name__])[0]
+            self.app.call_from_thread(self.notify, f"deprecated models not read: {line}", severity="error")
+            return
         finally:
             if history is not None:
                 history.close()

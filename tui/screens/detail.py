@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -76,15 +77,16 @@ def _test_badges(view: RunView, tests: list) -> Text:
     return Text("\n").join(lines)
 
 
-def sql_view(project: Project, uid: str, dark: bool) -> Syntax | Text:
-    sql = project.compiled_sql(uid)
-    title = "compiled SQL"
+def sql_view(project: Project, uid: str, dark: bool) -> Syntax | Group | Text:
+    """The compiled SQL; before the first build, the source SQL under a line that says so."""
+    sql, note = project.compiled_sql(uid), None
     if not sql:
-        sql, title = project.source_sql(uid), "source SQL (not compiled yet: build it to see the compiled SQL)"
+        sql, note = project.source_sql(uid), "source SQL (not compiled yet: build it to see the compiled SQL)"
     if not sql:
         return Text("no SQL for this node", style="dim")
-    return Syntax(sql.strip(), "sql", theme="ansi_dark" if dark else "ansi_light", background_color="default",
+    code = Syntax(sql.strip(), "sql", theme="ansi_dark" if dark else "ansi_light", background_color="default",
                   word_wrap=True, code_width=None)
+    return Group(Text(note, style="dim"), code) if note else code
 
 
 class DetailScreen(Screen):

@@ -87,6 +87,10 @@ class RollbackScreen(ModalScreen[bool]):
         except RollbackError as error:
             self.app.call_from_thread(self._say, Text(str(error), style="red"), "esc closes", "refused")
             return
+        except Exception as error:  # noqa: BLE001 - one line, and the screen can still close
+            line = (str(error).splitlines() or [type(error).__name__])[0]
+            self.app.call_from_thread(self._say, Text(f"rollback failed: {line}", style="red"), "esc closes", "refused")
+            return
         self.app.call_from_thread(self._done, result)
 
     def _done(self, result: Any) -> None:

@@ -91,7 +91,7 @@ def test_baseline_comparison_catches_a_defect_in_a_table_without_deliveries(tmp_
 
 def test_locked_warehouse_is_one_line(tmp_path):
     path = make_claims_db(tmp_path / "w.duckdb", defects=False)
-    import subprocess, sys, time  # noqa: E401
+    import subprocess, sys  # noqa: E401
 
     holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('x', flush=True); time.sleep(30)"],
                               stdout=subprocess.PIPE)

@@ -256,6 +256,8 @@ def test_a_stale_source_of_the_freshness_run_before_the_build_is_a_finding(medal
 def test_messages_keep_dbts_words_without_quoted_values():
     from tui.core.checks.results import masked
 
-    assert masked("Conversion Error: Could not convert string 'Jane Doe' to INT32\n  LINE 1: ...") == \
-        "Conversion Error: Could not convert string '…' to INT32 LINE 1: ..."
+    assert masked("Conversion Error: Could not convert string 'Jane Doe' to INT32\n  LINE 1: select 'Jane'") == \
+        "Conversion Error: Could not convert string '…' to INT32 LINE …"
+    assert masked('Duplicate key "employee_id: 42" violates primary key') == "Duplicate key '…' violates primary key"
+    assert masked("Key (email)=(x@example.com) already exists") == "Key (email)'…' already exists"
     assert masked(None) is None and len(masked("x" * 1000)) == 300

@@ -68,7 +68,8 @@ class IncidentSession:
         """The saved session, or None when there is none or it cannot be read (a new one then starts)."""
         try:
             data = json.loads(Path(path).read_text())
-            steps = {sid: StepState(StepResult.from_dict(s["result"]) if s.get("result") else None, s.get("marked"),
+            steps = {sid: StepState(StepResult.from_dict(s["result"]) if s.get("result") else None,
+                                    s.get("marked", s.get("done") or None),  # "done": sessions saved before
                                     s.get("notes", ""), s.get("done_at")) for sid, s in data.get("steps", {}).items()}
             return cls(Path(path), float(data["started_at"]), data.get("latest_run_id"), data.get("baseline_run_id"),
                        steps, data.get("notes", ""), [(float(t), str(x)) for t, x in data.get("timeline", [])],

@@ -27,7 +27,8 @@ TEST_STATUS = {"fail": FAIL, "error": FAIL, "runtime error": FAIL, "warn": WARN}
 NODE_STATUS = {"error": FAIL, "runtime error": FAIL, "skipped": WARN, "skip": WARN}
 SOURCE_STATUS = {"error": FAIL, "runtime error": FAIL, "fail": FAIL, "warn": WARN}
 MAX_MESSAGE = 300
-_QUOTED = re.compile(r"'[^']*'")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|=\([^)]*\)")  # 'x', "x" and PostgreSQL's Key (col)=(x)
+_SQL_EXCERPT = re.compile(r"\bLINE \d+:.*", re.S)  # the SQL quoted after an error may hold literals
 
 
 def result_findings(ctx: CheckContext) -> list[Finding]:
@@ -112,8 +113,9 @@ def freshness_run(history: Any, run: Any) -> Any:
 
 
 def masked(message: str | None) -> str | None:
-    """dbt's message on one line, quoted literals masked (they may be data values), at most 300 characters."""
+    """dbt's message on one line, quoted literals and SQL excerpts masked (they may hold data values),
+    at most 300 characters."""
     if not message:
         return None
-    text = " ".join(_QUOTED.sub("'…'", message).split())
+    text = " ".join(_QUOTED.sub("'…'", _SQL_EXCERPT.sub("LINE …", message)).split())
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
