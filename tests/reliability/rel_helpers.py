@@ -67,7 +67,9 @@ def error_lines(stderr: str) -> list[str]:
 
 
 def connect(workspace: Workspace):
-    con = duckdb.connect(str(workspace.warehouse), read_only=True)
+    # these projects' profiles point at PIPELINE_TUI_WAREHOUSE; a test that breaks the profile still
+    # checks the file the builds wrote
+    con = duckdb.connect(str(workspace.warehouse or workspace.demo_warehouse), read_only=True)
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET file_search_path = '{workspace.raw_dir}'")  # the base_* views read raw files
     return con
