@@ -14,7 +14,7 @@ from tui_helpers import fixed_app, started
 
 from tui.widgets.run_table import RunTable
 
-SMALL, LARGE = (80, 24), (140, 40)
+SMALL, LARGE = (80, 24), (160, 45)
 
 
 def pinned(project_dir, theme: str | None = None):
@@ -31,7 +31,7 @@ def pinned(project_dir, theme: str | None = None):
     return app, before
 
 
-@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "140x40"])
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
 def test_run_screen(snap_compare, snapshot_project, size):
     app, before = pinned(snapshot_project)
     assert snap_compare(app, terminal_size=size, run_before=before)
@@ -47,19 +47,20 @@ def test_run_screen_filtered(snap_compare, snapshot_project):
     assert snap_compare(app, terminal_size=SMALL, run_before=before, press=["slash", *"claims", "enter"])
 
 
-@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "140x40"])
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
 def test_timeline_screen(snap_compare, snapshot_project, size):
     app, before = pinned(snapshot_project)
     assert snap_compare(app, terminal_size=size, run_before=before, press=["2"])
 
 
-@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "140x40"])
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
 def test_trends_screen(snap_compare, snapshot_project, size):
     app, before = pinned(snapshot_project)
     assert snap_compare(app, terminal_size=size, run_before=before, press=["3"])
 
 
-def test_detail_screen(snap_compare, snapshot_project):
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
+def test_detail_screen(snap_compare, snapshot_project, size):
     app, before = pinned(snapshot_project)
 
     async def open_detail(pilot) -> None:
@@ -68,9 +69,10 @@ def test_detail_screen(snap_compare, snapshot_project):
         await pilot.press("enter")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=LARGE, run_before=open_detail)
+    assert snap_compare(app, terminal_size=size, run_before=open_detail)
 
 
-def test_help_screen(snap_compare, snapshot_project):
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
+def test_help_screen(snap_compare, snapshot_project, size):
     app, before = pinned(snapshot_project)
-    assert snap_compare(app, terminal_size=LARGE, run_before=before, press=["question_mark"])
+    assert snap_compare(app, terminal_size=size, run_before=before, press=["question_mark"])
