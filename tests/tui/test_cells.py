@@ -11,3 +11,8 @@ from tui.widgets.cells import count
 )
 def test_count_keeps_the_magnitude(value, shown):
     assert count(value) == shown
+
+
+def test_a_badged_count_fits_its_cell():
+    assert count(1_843, short=True) == "1.8k" and count(999, short=True) == "999"
+    assert len("⇈+" + count(1_843, short=True)) <= 6  # the ΔRows column

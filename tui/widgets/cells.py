@@ -108,11 +108,12 @@ def ratio_cell(state: NodeState) -> Cell:
     return Cell(f"×{ratio:.1f}", ratio_style(state), True)
 
 
-def count(value: int | float | None) -> str:
+def count(value: int | float | None, short: bool = False) -> str:
+    """`1,234`, `12.3k`, `4.5M`; `short` (a cell with a badge) uses k from 1,000 on."""
     if value is None:
         return ""
     value = float(value)
-    for threshold, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+    for threshold, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e3 if short else 1e4, 1e3, "k")):
         if abs(value) >= threshold:
             return f"{value / unit:.1f}{suffix}"
     return f"{int(value):,}"
@@ -130,7 +131,7 @@ def delta_rows_cell(state: NodeState) -> Cell:
     if delta is None:
         return Cell("")
     if state.fan_out is not None:  # rows growing faster than the parents': as loud as a slow node
-        return Cell(f"⇈+{count(abs(delta))}", "bold white on " + BAD, True)
+        return Cell(f"⇈+{count(abs(delta), short=True)}", "bold white on " + BAD, True)
     if delta == 0:
         return Cell("0", "dim", True)
     sign = "+" if delta > 0 else "−"
