@@ -35,9 +35,12 @@ class DbtRun:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
         from dbt.cli.main import dbtRunner
 
+        from dbt.deprecations import reset_deprecations
+
         from tui.core.dbt_host.patches import REGISTRY
 
         REGISTRY.uninstall()  # plain dbt, even when a warm session of an earlier test patched it
+        reset_deprecations()  # as in a fresh `dbt` process (dbt's own test fixtures do the same)
 
         def collect(event) -> None:
             if event.info.level == "warn":
